@@ -1,0 +1,44 @@
+/**
+ * Every error vitlens throws on purpose is a VitlensError with a stable `code`,
+ * so callers can branch on the kind of failure and users get a message that says
+ * what was wrong and how to fix it.
+ */
+export class VitlensError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** A .safetensors file that is truncated, malformed or internally inconsistent. */
+export class SafetensorsError extends VitlensError {}
+
+/** Weights that do not fit the model: missing, unexpected or mis-shaped tensors (all listed at once). */
+export class WeightsError extends VitlensError {
+  constructor(
+    message: string,
+    readonly missing: string[] = [],
+    readonly unexpected: string[] = [],
+    readonly mismatched: { name: string; expected: number[]; actual: number[] }[] = [],
+  ) {
+    super('weights-mismatch', message);
+  }
+}
+
+/** A model configuration vitlens cannot build (unknown or unsupported architecture, bad arguments). */
+export class ConfigError extends VitlensError {}
+
+/** An image that cannot be decoded or does not fit the model (channels, size). */
+export class ImageError extends VitlensError {}
+
+/** Bad arguments to a computation: wrong shapes, NaN, out-of-range class ids. */
+export class InputError extends VitlensError {}
+
+/** No usable WebGPU device, a lost device, or limits the model does not fit in. */
+export class DeviceError extends VitlensError {}
+
+/** A pickle / checkpoint that vitlens refuses to read (anything but tensors and plain containers). */
+export class CheckpointError extends VitlensError {}

@@ -1,0 +1,353 @@
+/**
+ * GpuContext: everything vitlens keeps per GPUDevice — the pipeline cache, the buffer pool, the
+ * uniform arena and the command stream being recorded.
+ *
+ * Work is recorded, not run: `dispatch()` appends to one compute pass of one command encoder,
+ * and nothing is submitted until a result is read back (or the arena fills up). A whole forward
+ * and backward therefore reaches the GPU as one submit, with no readback in the middle.
+ *
+ * Kernel parameters live in one uniform arena: every dispatch gets a 256-byte slot, bound with a
+ * dynamic offset, and the arena is uploaded once, right before the submit that uses it. Queue
+ * order makes the reuse of the arena after a submit safe.
+ */
+import { DeviceError, InputError } from '../errors.js';
+import type { Kernel } from './kernel.js';
+import { BufferPool, type PoolStats } from './pool.js';
+import { numel, Tensor, type DType } from './tensor.js';
+import type { ScalarType } from './uniforms.js';
+
+/** Which matmul/reduction kernels to use: `simd` for CPU Vulkan (lavapipe), `tiled` for GPUs. */
+export type KernelFamily = 'simd' | 'tiled';
+
+export interface GpuContextOptions {
+  device: GPUDevice;
+  /** Adapter info for naming and kernel selection; defaults to `device.adapterInfo` where available. */
+  adapterInfo?: GPUAdapterInfo;
+  /** Force a kernel family; default picks `simd` on software adapters with subgroups, else `tiled`. */
+  kernelFamily?: KernelFamily;
+  /** Print (true) or hand over (callback) the WGSL of every pipeline when it is first compiled. */
+  dumpWgsl?: boolean | ((label: string, code: string) => void);
+  /** Wraps every wait on the GPU (Node uses this to avoid dawn.node's busy polling). */
+  waitForGpu?: <T>(promise: Promise<T>) => Promise<T>;
+  /** Destroy the device in `dispose()` (true when vitlens created it). */
+  ownsDevice?: boolean;
+  /** Objects that must live as long as the device (Dawn's instance in Node). */
+  keepAlive?: unknown;
+}
+
+export interface DeviceInfo {
+  /** Human-readable adapter name, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)" or "NVIDIA H100". */
+  name: string;
+  vendor: string;
+  architecture: string;
+  /** CPU implementation of WebGPU/Vulkan (lavapipe, SwiftShader, WARP). */
+  isSoftware: boolean;
+  subgroups: boolean;
+  subgroupMinSize: number;
+  subgroupMaxSize: number;
+  timestamps: boolean;
+  f16: boolean;
+}
+
+const SLOT = 256;
+const ARENA_SLOTS = 1024;
+
+interface CompiledKernel {
+  pipeline: GPUComputePipeline;
+  layout: GPUBindGroupLayout;
+}
+
+export function describeAdapter(info: GPUAdapterInfo | undefined, device: GPUDevice): DeviceInfo {
+  const vendor = info?.vendor ?? '';
+  const architecture = info?.architecture ?? '';
+  const desc = [info?.description, info?.device].filter(Boolean).join(' ') || vendor || 'unknown adapter';
+  const text = `${vendor} ${architecture} ${desc}`.toLowerCase();
+  const isSoftware =
+    architecture === 'software' || /llvmpipe|lavapipe|swiftshader|warp|software/.test(text);
+  const anyInfo = info as (GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number }) | undefined;
+  return {
+    name: desc,
+    vendor,
+    architecture,
+    isSoftware,
+    subgroups: device.features.has('subgroups'),
+    subgroupMinSize: anyInfo?.subgroupMinSize ?? 0,
+    subgroupMaxSize: anyInfo?.subgroupMaxSize ?? 0,
+    timestamps: device.features.has('timestamp-query'),
+    f16: device.features.has('shader-f16'),
+  };
+}
+
+export class GpuContext {
+  readonly device: GPUDevice;
+  readonly info: DeviceInfo;
+  readonly kernelFamily: KernelFamily;
+  readonly pool: BufferPool;
+  private readonly staging: BufferPool;
+  private readonly pipelines = new Map<string, CompiledKernel>();
+  private readonly arena: GPUBuffer;
+  private readonly arenaBytes = new ArrayBuffer(SLOT * ARENA_SLOTS);
+  private readonly arenaView = new DataView(this.arenaBytes);
+  private slotsUsed = 0;
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private pending = 0;
+  private firstError: string | null = null;
+  private lost: string | null = null;
+  private disposed = false;
+  private readonly dump: ((label: string, code: string) => void) | null;
+  private readonly wait: <T>(p: Promise<T>) => Promise<T>;
+  /** Dispatches recorded since the context was made (for tests and benchmarks). */
+  dispatches = 0;
+  /** Command buffers submitted since the context was made. */
+  submits = 0;
+
+  constructor(private readonly options: GpuContextOptions) {
+    const { device } = options;
+    this.device = device;
+    const info = options.adapterInfo ?? (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+    this.info = describeAdapter(info, device);
+    this.kernelFamily = options.kernelFamily ?? (this.info.isSoftware && this.info.subgroups ? 'simd' : 'tiled');
+    if (this.kernelFamily === 'simd' && !this.info.subgroups) {
+      throw new DeviceError('no-subgroups', "kernel family 'simd' needs the 'subgroups' feature, which this device was created without");
+    }
+    const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    this.pool = new BufferPool(device, storage, 'vitlens');
+    this.staging = new BufferPool(device, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'vitlens-readback');
+    this.arena = device.createBuffer({
+      size: this.arenaBytes.byteLength,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+      label: 'vitlens-uniforms',
+    });
+    const d = options.dumpWgsl;
+    this.dump = d === true ? (label, code) => console.error(`// ---- ${label}\n${code}`) : typeof d === 'function' ? d : null;
+    this.wait = options.waitForGpu ?? ((p) => p);
+    device.addEventListener('uncapturederror', (ev) => {
+      const e = (ev as GPUUncapturedErrorEvent).error;
+      this.firstError ??= e.message;
+    });
+    device.lost.then((l) => {
+      if (!this.disposed) this.lost = `${l.reason}: ${l.message}`;
+    });
+  }
+
+  // ---- tensors -------------------------------------------------------------------------
+
+  /** An uninitialised tensor from the pool. */
+  empty(shape: readonly number[], dtype: DType = 'f32'): Tensor {
+    this.checkUsable();
+    const n = numel(shape);
+    if (!Number.isSafeInteger(n) || n < 0) throw new InputError('bad-shape', `invalid tensor shape [${shape}]`);
+    const bytes = Math.max(16, n * 4);
+    if (bytes > this.device.limits.maxStorageBufferBindingSize) {
+      throw new DeviceError(
+        'too-large',
+        `a tensor of shape [${shape}] needs ${(bytes / 2 ** 20).toFixed(1)} MiB, more than this device binds at once (${(this.device.limits.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB): use a smaller batch`,
+      );
+    }
+    return new Tensor(this, this.pool.acquire(bytes), shape, dtype);
+  }
+
+  /** A tensor holding `data` (Float32Array for f32, Uint32Array for u32). */
+  upload(data: Float32Array | Uint32Array | Int32Array, shape: readonly number[] = [data.length]): Tensor {
+    if (numel(shape) !== data.length) throw new InputError('bad-shape', `data of length ${data.length} does not fit shape [${shape}]`);
+    const t = this.empty(shape, data instanceof Float32Array ? 'f32' : 'u32');
+    // Recorded commands may still use this buffer's previous life: submit them first, so the
+    // queue write lands after them.
+    if (this.pending > 0) this.flush();
+    if (data.length > 0) this.device.queue.writeBuffer(t.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    return t;
+  }
+
+  // ---- recording -----------------------------------------------------------------------
+
+  /** Records one dispatch of `kernel` over `grid` workgroups. */
+  dispatch<F extends Record<string, ScalarType>>(
+    kernel: Kernel<F>,
+    tensors: readonly Tensor[],
+    params: { [K in keyof F]: number },
+    grid: readonly [number, number?, number?],
+  ): void {
+    this.checkUsable();
+    if (tensors.length !== kernel.bindings.length) {
+      throw new Error(`${kernel.name}: ${kernel.bindings.length} bindings declared, ${tensors.length} tensors given`);
+    }
+    const [gx, gy = 1, gz = 1] = grid;
+    if (gx === 0 || gy === 0 || gz === 0) return;
+    const max = this.device.limits.maxComputeWorkgroupsPerDimension;
+    if (gx > max || gy > max || gz > max) throw new Error(`${kernel.name}: grid [${gx}, ${gy}, ${gz}] exceeds ${max}`);
+    tensors.forEach((t, i) => {
+      if (!t.alive) throw new Error(`${kernel.name}: binding ${kernel.bindings[i].name} is a released tensor`);
+    });
+    const compiled = this.compile(kernel);
+    if (this.slotsUsed === ARENA_SLOTS) this.flush();
+    const offset = this.slotsUsed * SLOT;
+    kernel.params.pack(params, this.arenaView, offset);
+    this.slotsUsed++;
+    const bindGroup = this.device.createBindGroup({
+      layout: compiled.layout,
+      entries: [
+        ...tensors.map((t, i) => ({ binding: i, resource: { buffer: t.buffer, offset: 0, size: Math.max(16, t.byteSize) } })),
+        { binding: tensors.length, resource: { buffer: this.arena, offset: 0, size: kernel.params.byteSize } },
+      ],
+    });
+    const pass = this.computePass();
+    pass.setPipeline(compiled.pipeline);
+    pass.setBindGroup(0, bindGroup, [offset]);
+    pass.dispatchWorkgroups(gx, gy, gz);
+    this.pending++;
+    this.dispatches++;
+  }
+
+  /** Records a buffer-to-buffer copy of `bytes` bytes. */
+  copy(src: Tensor, srcOffsetBytes: number, dst: Tensor, dstOffsetBytes: number, bytes: number): void {
+    this.checkUsable();
+    if (bytes === 0) return;
+    this.endPass();
+    this.commandEncoder().copyBufferToBuffer(src.buffer, srcOffsetBytes, dst.buffer, dstOffsetBytes, bytes);
+    this.pending++;
+  }
+
+  /** Submits everything recorded so far. */
+  flush(): void {
+    if (this.slotsUsed > 0) {
+      this.device.queue.writeBuffer(this.arena, 0, this.arenaBytes, 0, this.slotsUsed * SLOT);
+      this.slotsUsed = 0;
+    }
+    this.endPass();
+    if (this.encoder) {
+      this.device.queue.submit([this.encoder.finish()]);
+      this.submits++;
+      this.encoder = null;
+    }
+    this.pending = 0;
+  }
+
+  /** Submits and waits until the GPU has finished everything submitted. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.wait(this.device.queue.onSubmittedWorkDone());
+    this.throwIfFailed();
+  }
+
+  /** Reads a tensor back to the CPU (submits pending work first). */
+  async read(t: Tensor): Promise<Float32Array> {
+    const bytes = await this.readBytes(t);
+    return new Float32Array(bytes);
+  }
+
+  async readU32(t: Tensor): Promise<Uint32Array> {
+    return new Uint32Array(await this.readBytes(t));
+  }
+
+  private async readBytes(t: Tensor): Promise<ArrayBuffer> {
+    this.checkUsable();
+    if (!t.alive) throw new Error('read() of a released tensor');
+    const bytes = t.byteSize;
+    if (bytes === 0) return new ArrayBuffer(0);
+    const staging = this.staging.acquire(bytes);
+    this.endPass();
+    this.commandEncoder().copyBufferToBuffer(t.buffer, 0, staging, 0, bytes);
+    this.flush();
+    try {
+      await this.wait(staging.mapAsync(GPUMapMode.READ, 0, bytes));
+    } catch (e) {
+      this.throwIfFailed();
+      throw new DeviceError('readback-failed', `reading a result back from the GPU failed: ${(e as Error).message}`);
+    }
+    const out = staging.getMappedRange(0, bytes).slice(0);
+    staging.unmap();
+    this.staging.release(staging);
+    this.throwIfFailed();
+    return out;
+  }
+
+  // ---- bookkeeping ---------------------------------------------------------------------
+
+  stats(): { pool: PoolStats; pipelines: number; dispatches: number; submits: number } {
+    return { pool: this.pool.stats(), pipelines: this.pipelines.size, dispatches: this.dispatches, submits: this.submits };
+  }
+
+  /** Number of distinct compiled pipelines. */
+  get pipelineCount(): number {
+    return this.pipelines.size;
+  }
+
+  /** Releases every GPU resource vitlens made on this device (and the device, if vitlens created it). */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.encoder = null;
+    this.pass = null;
+    this.pool.dispose();
+    this.staging.dispose();
+    this.arena.destroy();
+    this.pipelines.clear();
+    if (this.options.ownsDevice) this.device.destroy();
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  private compile(kernel: Kernel): CompiledKernel {
+    const hit = this.pipelines.get(kernel.cacheKey);
+    if (hit) return hit;
+    for (const e of kernel.enables) {
+      if (e === 'subgroups' && !this.info.subgroups) throw new DeviceError('no-subgroups', `kernel ${kernel.cacheKey} needs the 'subgroups' feature`);
+      if (e === 'f16' && !this.info.f16) throw new DeviceError('no-f16', `kernel ${kernel.cacheKey} needs the 'shader-f16' feature`);
+    }
+    this.dump?.(kernel.cacheKey, kernel.code);
+    const layout = this.device.createBindGroupLayout({
+      label: kernel.cacheKey,
+      entries: [
+        ...kernel.bindings.map((b, i) => ({
+          binding: i,
+          visibility: GPUShaderStage.COMPUTE,
+          buffer: { type: (b.access === 'read' ? 'read-only-storage' : 'storage') as GPUBufferBindingType },
+        })),
+        { binding: kernel.bindings.length, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' as const, hasDynamicOffset: true } },
+      ],
+    });
+    const module = this.device.createShaderModule({ code: kernel.code, label: kernel.cacheKey });
+    const pipeline = this.device.createComputePipeline({
+      label: kernel.cacheKey,
+      layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }),
+      compute: { module, entryPoint: 'main' },
+    });
+    const compiled = { pipeline, layout };
+    this.pipelines.set(kernel.cacheKey, compiled);
+    return compiled;
+  }
+
+  private commandEncoder(): GPUCommandEncoder {
+    this.encoder ??= this.device.createCommandEncoder({ label: 'vitlens' });
+    return this.encoder;
+  }
+
+  private computePass(): GPUComputePassEncoder {
+    this.pass ??= this.commandEncoder().beginComputePass();
+    return this.pass;
+  }
+
+  private endPass(): void {
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+  }
+
+  private checkUsable(): void {
+    if (this.disposed) throw new DeviceError('disposed', 'this vitlens GPU context was disposed');
+    if (this.lost) throw new DeviceError('device-lost', `the GPU device was lost (${this.lost}); create a new context`);
+  }
+
+  private throwIfFailed(): void {
+    if (this.lost) throw new DeviceError('device-lost', `the GPU device was lost (${this.lost}); create a new context`);
+    if (this.firstError) {
+      const msg = this.firstError;
+      this.firstError = null;
+      throw new DeviceError('gpu-error', `the GPU reported an error: ${msg}`);
+    }
+  }
+}

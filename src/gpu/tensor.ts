@@ -1,0 +1,77 @@
+/**
+ * A Tensor is a shape over a reference-counted GPU buffer from the context's pool. Lifetime is
+ * explicit: every Tensor handle owns one reference, `retain()` adds one, `release()` drops one,
+ * and the buffer returns to the pool when the last reference goes. Nothing relies on garbage
+ * collection. `reshape()` gives a second handle on the same storage (it owns its own reference).
+ */
+import { InputError } from '../errors.js';
+import type { GpuContext } from './context.js';
+
+export type DType = 'f32' | 'u32';
+
+export function numel(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+class Storage {
+  refs = 1;
+  constructor(readonly buffer: GPUBuffer) {}
+}
+
+export class Tensor {
+  private readonly storage: Storage;
+  private owned = true;
+
+  constructor(
+    readonly ctx: GpuContext,
+    buffer: GPUBuffer | Storage,
+    readonly shape: readonly number[],
+    readonly dtype: DType = 'f32',
+  ) {
+    this.storage = buffer instanceof Storage ? buffer : new Storage(buffer);
+  }
+
+  get buffer(): GPUBuffer {
+    return this.storage.buffer;
+  }
+
+  get size(): number {
+    return numel(this.shape);
+  }
+
+  get byteSize(): number {
+    return this.size * 4;
+  }
+
+  /** False once this handle was released. */
+  get alive(): boolean {
+    return this.owned;
+  }
+
+  /** Adds a reference and returns a new handle that owns it. */
+  retain(): Tensor {
+    return this.reshape(this.shape);
+  }
+
+  release(): void {
+    if (!this.owned) throw new Error('release() on a tensor handle that was already released');
+    this.owned = false;
+    if (--this.storage.refs === 0) this.ctx.pool.release(this.storage.buffer);
+  }
+
+  /** A new handle on the same storage with another shape of the same size. */
+  reshape(shape: readonly number[]): Tensor {
+    if (!this.owned) throw new Error('reshape() of a released tensor');
+    if (numel(shape) !== this.size) {
+      throw new InputError('bad-shape', `cannot reshape a tensor of shape [${this.shape}] to [${shape}]`);
+    }
+    this.storage.refs++;
+    return new Tensor(this.ctx, this.storage, shape, this.dtype);
+  }
+
+  async read(): Promise<Float32Array> {
+    return this.ctx.read(this);
+  }
+}

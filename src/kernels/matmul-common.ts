@@ -1,0 +1,54 @@
+/** WGSL shared by both matmul families: bindings, batch addressing and the fused epilogue. */
+import type { Binding } from '../gpu/kernel.js';
+import { uniformStruct } from '../gpu/uniforms.js';
+import { GELU_WGSL } from './gelu-math.js';
+
+export const MatmulParams = uniformStruct({
+  M: 'u32', N: 'u32', K: 'u32', alpha: 'f32', flags: 'u32', nz2: 'u32',
+  aOff: 'u32', aRs: 'u32', aCs: 'u32', aS1: 'u32', aS2: 'u32', aMod: 'u32',
+  bOff: 'u32', bRs: 'u32', bCs: 'u32', bS1: 'u32', bS2: 'u32', bMod: 'u32',
+  cOff: 'u32', cRs: 'u32', cS1: 'u32', cS2: 'u32', cMod: 'u32',
+  rOff: 'u32', rRs: 'u32', rS1: 'u32', rS2: 'u32', rMod: 'u32',
+  biasOff: 'u32', scaleOff: 'u32',
+});
+
+export const EPILOGUE_FLAGS = { bias: 1, gelu: 2, scale: 4, residual: 8, accumulate: 16 } as const;
+
+/** How B is laid out in memory, which decides the vectorised load. */
+export type BLayout = 'kn4' | 'nk4' | 'strided';
+
+
+export const MATMUL_BINDINGS = (aType: string, bType: string): Binding[] => [
+  { name: 'A', access: 'read', type: aType },
+  { name: 'B', access: 'read', type: bType },
+  { name: 'BIAS', access: 'read' },
+  { name: 'SCALE', access: 'read' },
+  { name: 'R', access: 'read' },
+  { name: 'C', access: 'read_write' },
+];
+
+export const MATMUL_HELPERS = /* wgsl */ `
+${GELU_WGSL}
+fn batch_offset(z: u32, off: u32, s1: u32, s2: u32, md: u32) -> u32 {
+  let z1 = z / p.nz2;
+  let z2 = z % p.nz2;
+  return off + (z1 % md) * s1 + z2 * s2;
+}
+fn a_base(z: u32) -> u32 { return batch_offset(z, p.aOff, p.aS1, p.aS2, p.aMod); }
+fn b_base(z: u32) -> u32 { return batch_offset(z, p.bOff, p.bS1, p.bS2, p.bMod); }
+fn c_base(z: u32) -> u32 { return batch_offset(z, p.cOff, p.cS1, p.cS2, p.cMod); }
+fn r_base(z: u32) -> u32 { return batch_offset(z, p.rOff, p.rS1, p.rS2, p.rMod); }
+
+// Writes one output element; the flag tests are uniform, so they cost no divergence.
+fn store_c(z: u32, m: u32, n: u32, acc: f32) {
+  if (m >= p.M || n >= p.N) { return; }
+  var v = acc * p.alpha;
+  if ((p.flags & 1u) != 0u) { v += BIAS[p.biasOff + n]; }
+  if ((p.flags & 2u) != 0u) { v = gelu(v); }
+  if ((p.flags & 4u) != 0u) { v *= SCALE[p.scaleOff + n]; }
+  if ((p.flags & 8u) != 0u) { v += R[r_base(z) + m * p.rRs + n]; }
+  let ci = c_base(z) + m * p.cRs + n;
+  if ((p.flags & 16u) != 0u) { v += C[ci]; }
+  C[ci] = v;
+}
+`;

@@ -1,0 +1,64 @@
+/**
+ * WebGPU in Node through Dawn (npm `webgpu`): adapter and device creation with the features
+ * and limits vitlens uses, wrapped in a GpuContext.
+ */
+import { create, globals } from 'webgpu';
+import { DeviceError } from '../errors.js';
+import { GpuContext, type KernelFamily } from '../gpu/context.js';
+import { pacedGpuWait } from './wait.js';
+
+export interface NodeContextOptions {
+  /** Dawn toggles / options passed to `create()`, e.g. `['backend=vulkan']`. */
+  dawnOptions?: string[];
+  powerPreference?: GPUPowerPreference;
+  kernelFamily?: KernelFamily;
+  /** Print the WGSL of each pipeline as it is compiled (also: env VITLENS_DUMP_WGSL=1). */
+  dumpWgsl?: boolean;
+  /** Pace dawn.node's polling while waiting (default true); false restores its busy polling. */
+  pacedWait?: boolean;
+}
+
+let installed = false;
+
+export async function createNodeContext(options: NodeContextOptions = {}): Promise<GpuContext> {
+  if (!installed) {
+    // Dawn's classes (GPUBufferUsage, ...) are globals in browsers; make them so in Node.
+    Object.assign(globalThis, globals);
+    installed = true;
+  }
+  // The instance must outlive the device (dawn.node crashes if it is collected): the context keeps it.
+  const gpu = create(options.dawnOptions ?? []);
+  const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference });
+  if (!adapter) {
+    throw new DeviceError(
+      'no-adapter',
+      'WebGPU found no adapter. On a machine without a GPU, install a Vulkan driver such as Mesa lavapipe: run `bash node_modules/vitlens/scripts/setup-webgpu.sh` (or `npm run setup` in the vitlens repository).',
+    );
+  }
+  const wanted: GPUFeatureName[] = ['subgroups', 'shader-f16', 'timestamp-query'];
+  const requiredFeatures = wanted.filter((f) => adapter.features.has(f));
+  // Ask for the adapter's own storage limits: ViT activations easily exceed the 128 MiB default.
+  const l = adapter.limits;
+  const requiredLimits: Record<string, number> = {
+    maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+    maxBufferSize: l.maxBufferSize,
+    maxStorageBuffersPerShaderStage: Math.min(l.maxStorageBuffersPerShaderStage, 10),
+    maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+    maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+  };
+  let device: GPUDevice;
+  try {
+    device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
+  } catch (e) {
+    throw new DeviceError('no-device', `the WebGPU adapter refused to create a device: ${(e as Error).message}`);
+  }
+  return new GpuContext({
+    device,
+    adapterInfo: adapter.info,
+    kernelFamily: options.kernelFamily,
+    dumpWgsl: options.dumpWgsl ?? process.env.VITLENS_DUMP_WGSL === '1',
+    waitForGpu: options.pacedWait === false ? undefined : pacedGpuWait,
+    ownsDevice: true,
+    keepAlive: gpu,
+  });
+}

@@ -15,8 +15,11 @@ export function numel(shape: readonly number[]): number {
   return n;
 }
 
+let nextId = 1;
+
 class Storage {
   refs = 1;
+  readonly id = nextId++;
   constructor(readonly buffer: GPUBuffer) {}
 }
 
@@ -35,6 +38,11 @@ export class Tensor {
 
   get buffer(): GPUBuffer {
     return this.storage.buffer;
+  }
+
+  /** Identity of the storage: every handle on the same data shares it. */
+  get id(): number {
+    return this.storage.id;
   }
 
   get size(): number {

@@ -1,0 +1,90 @@
+/**
+ * Gradient of LayerNorm w.r.t. its input, from the saved input and (mean, rstd):
+ *   xh = (x - mean) * rstd,  g = dy * gamma,
+ *   dx = rstd * (g - mean(g) - xh * mean(g * xh)).
+ * Gradient rows may outnumber the saved rows (T targets): row r reads saved row r % rows.
+ */
+import type { GpuContext } from '../gpu/context.js';
+import { defineKernel, grid1d, type Kernel } from '../gpu/kernel.js';
+import type { Tensor } from '../gpu/tensor.js';
+import { uniformStruct } from '../gpu/uniforms.js';
+import { rowReduce } from './row-reduce.js';
+
+const Params = uniformStruct({ gradRows: 'u32', rows: 'u32', D: 'u32', accumulate: 'u32', gOff: 'u32' });
+const kernels = new Map<string, Kernel<typeof Params.fields>>();
+
+function kernel(ctx: GpuContext): Kernel<typeof Params.fields> {
+  const key = ctx.kernelFamily;
+  let k = kernels.get(key);
+  if (!k) {
+    const red = rowReduce(ctx.kernelFamily, ctx.info.subgroupMaxSize || 8);
+    k = defineKernel({
+      name: 'layernorm_grad',
+      key,
+      enables: red.enables,
+      params: Params,
+      bindings: [
+        { name: 'DY', access: 'read' },
+        { name: 'X', access: 'read' },
+        { name: 'STATS', access: 'read' },
+        { name: 'G', access: 'read' },
+        { name: 'DX', access: 'read_write' },
+      ],
+      body: /* wgsl */ `
+${red.wgsl}
+@compute @workgroup_size(${red.threads})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) tid: u32) {
+  let row = wid.x + wid.y * nwg.x;
+  if (row >= p.gradRows) { return; }
+  let srow = row % p.rows;
+  let mean = STATS[2u * srow];
+  let rstd = STATS[2u * srow + 1u];
+  let gb = row * p.D;
+  let xb = srow * p.D;
+  var sg = 0.0;
+  var sgx = 0.0;
+  for (var i = tid; i < p.D; i += ROW_THREADS) {
+    let g = DY[gb + i] * G[p.gOff + i];
+    sg += g;
+    sgx += g * (X[xb + i] - mean) * rstd;
+  }
+  let mg = row_sum(sg, tid) / f32(p.D);
+  let mgx = row_sum(sgx, tid) / f32(p.D);
+  for (var i = tid; i < p.D; i += ROW_THREADS) {
+    let xh = (X[xb + i] - mean) * rstd;
+    var v = rstd * (DY[gb + i] * G[p.gOff + i] - mg - xh * mgx);
+    if (p.accumulate != 0u) { v += DX[gb + i]; }
+    DX[gb + i] = v;
+  }
+}
+`,
+    });
+    kernels.set(key, k);
+  }
+  return k;
+}
+
+export interface LayerNormGradArgs {
+  dy: Tensor;
+  x: Tensor;
+  stats: Tensor;
+  gamma: Tensor;
+  gammaOffset?: number;
+  dx: Tensor;
+  /** Rows of the gradient (T * rows). */
+  gradRows: number;
+  /** Rows of the saved input. */
+  rows: number;
+  D: number;
+  accumulate: boolean;
+}
+
+export function layernormGrad(ctx: GpuContext, a: LayerNormGradArgs): void {
+  if (a.gradRows === 0) return;
+  ctx.dispatch(
+    kernel(ctx),
+    [a.dy, a.x, a.stats, a.gamma, a.dx],
+    { gradRows: a.gradRows, rows: a.rows, D: a.D, accumulate: a.accumulate ? 1 : 0, gOff: a.gammaOffset ?? 0 },
+    grid1d(a.gradRows),
+  );
+}

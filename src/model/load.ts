@@ -1,0 +1,26 @@
+/**
+ * Loading a model from bytes (browser-safe): a timm hub config.json object plus the bytes of
+ * model.safetensors. Node code reads them from a folder (node/load.ts).
+ */
+import type { GpuContext } from '../gpu/context.js';
+import { parseSafetensors } from '../io/safetensors.js';
+import { configFromHub, type VitConfig } from './config.js';
+import { VisionTransformer } from './vit.js';
+import { checkWeights } from './weights.js';
+
+export interface LoadOptions {
+  /** Name used in error messages. */
+  source?: string;
+}
+
+export function loadModelFromBytes(ctx: GpuContext, config: unknown, weights: Uint8Array, opts: LoadOptions = {}): VisionTransformer {
+  const source = opts.source ?? 'model.safetensors';
+  const cfg: VitConfig = configFromHub(config);
+  const file = parseSafetensors(weights, source);
+  return VisionTransformer.fromWeights(ctx, cfg, checkWeights(cfg, file, source));
+}
+
+export function loadModelFromConfig(ctx: GpuContext, cfg: VitConfig, weights: Uint8Array, opts: LoadOptions = {}): VisionTransformer {
+  const source = opts.source ?? 'model.safetensors';
+  return VisionTransformer.fromWeights(ctx, cfg, checkWeights(cfg, parseSafetensors(weights, source), source));
+}

@@ -1,0 +1,105 @@
+/**
+ * Multi-head self-attention core, reading Q, K and V straight out of the fused qkv projection
+ * [B*N, 3D] (column s*D + h*hd + e is component e of head h of s in q, k, v — timm's layout):
+ *   S = (Q K^T) * hd^-0.5,  P = softmax(S)  (the attention probabilities, kept as a tap),
+ *   O = P V, heads concatenated head-major into [B*N, D].
+ *
+ * Backward, per head, from dO:  dP = dO V^T (exposed as the attention-gradient tap),
+ * dS = P * (dP - rowsum(dP * P)),  dQ = scale dS K,  dK = scale dS^T Q,  dV = P^T dO,
+ * written into the matching columns of dqkv.
+ */
+import type { Tensor } from '../../gpu/tensor.js';
+import { matmul } from '../../kernels/matmul.js';
+import { softmaxRows } from '../../kernels/softmax.js';
+import { softmaxGrad } from '../../kernels/softmax-grad.js';
+import type { Backward, TapeRecord } from '../tape.js';
+import type { OpContext } from './types.js';
+
+export interface AttentionShape {
+  B: number;
+  N: number;
+  H: number;
+  D: number;
+}
+
+export interface AttentionOut {
+  /** [B, H, N, N] */
+  probs: Tensor;
+  /** [B*N, D] */
+  out: Tensor;
+}
+
+/** `layer` names the taps of this call (`attn.<layer>`). */
+export function attention(op: OpContext, qkv: Tensor, s: AttentionShape, layer: number): AttentionOut {
+  const { ctx } = op;
+  const { B, N, H, D } = s;
+  const hd = D / H;
+  const probs = ctx.empty([B, H, N, N]);
+  const out = ctx.empty([B * N, D]);
+  const qkvBatch = { s1: N * 3 * D, s2: hd };
+  matmul(ctx, {
+    M: N, N, K: hd, nz1: B, nz2: H, alpha: hd ** -0.5,
+    a: { t: qkv, rowStride: 3 * D, ...qkvBatch },
+    b: { t: qkv, offset: D, rowStride: 1, colStride: 3 * D, ...qkvBatch },
+    c: { t: probs, rowStride: N, s1: H * N * N, s2: N * N },
+  });
+  softmaxRows(ctx, probs, B * H * N, N);
+  matmul(ctx, {
+    M: N, N: hd, K: N, nz1: B, nz2: H,
+    a: { t: probs, rowStride: N, s1: H * N * N, s2: N * N },
+    b: { t: qkv, offset: 2 * D, rowStride: 3 * D, ...qkvBatch },
+    c: { t: out, rowStride: D, s1: N * D, s2: hd },
+  });
+  op.tape?.push('attention', [qkv], [out], { qkv, probs }, { ...s, layer });
+  return { probs, out };
+}
+
+export function attentionGrad(rec: TapeRecord, bw: Backward): void {
+  const { ctx, T } = bw;
+  const { B, N, H, D, layer } = rec.attrs as unknown as AttentionShape & { layer: number };
+  const { qkv, probs } = rec.saved;
+  const hd = D / H;
+  const scale = hd ** -0.5;
+  const dO = bw.gradOf(rec.outputs[0])!;
+  const TB = T * B;
+  // Saved tensors are per image: batch index z1 = t*B + b reads image b (mod B).
+  const qkvSaved = { s1: N * 3 * D, s2: hd, mod: B };
+  const probsSaved = { s1: H * N * N, s2: N * N, mod: B };
+  const perHead = { s1: H * N * N, s2: N * N };
+  const dP = ctx.empty([T, B, H, N, N]);
+  matmul(ctx, {
+    M: N, N, K: hd, nz1: TB, nz2: H,
+    a: { t: dO, rowStride: D, s1: N * D, s2: hd },
+    b: { t: qkv, offset: 2 * D, rowStride: 1, colStride: 3 * D, ...qkvSaved },
+    c: { t: dP, rowStride: N, ...perHead },
+  });
+  const name = `attn.${layer}`;
+  if (bw.wants(name)) bw.keep(name, dP);
+  const dS = ctx.empty([T, B, H, N, N]);
+  softmaxGrad(ctx, dP, probs, dS, TB * H * N, B * H * N, N);
+  dP.release();
+  const { g: dqkv, accumulate } = bw.into(rec.inputs[0]);
+  const dqkvBatch = { s1: N * 3 * D, s2: hd };
+  // dQ = scale dS K
+  matmul(ctx, {
+    M: N, N: hd, K: N, nz1: TB, nz2: H, alpha: scale, accumulate,
+    a: { t: dS, rowStride: N, ...perHead },
+    b: { t: qkv, offset: D, rowStride: 3 * D, ...qkvSaved },
+    c: { t: dqkv, rowStride: 3 * D, ...dqkvBatch },
+  });
+  // dK = scale dS^T Q
+  matmul(ctx, {
+    M: N, N: hd, K: N, nz1: TB, nz2: H, alpha: scale, accumulate,
+    a: { t: dS, rowStride: 1, colStride: N, ...perHead },
+    b: { t: qkv, rowStride: 3 * D, ...qkvSaved },
+    c: { t: dqkv, offset: D, rowStride: 3 * D, ...dqkvBatch },
+  });
+  dS.release();
+  // dV = P^T dO
+  matmul(ctx, {
+    M: N, N: hd, K: N, nz1: TB, nz2: H, accumulate,
+    a: { t: probs, rowStride: 1, colStride: N, ...probsSaved },
+    b: { t: dO, rowStride: D, s1: N * D, s2: hd },
+    c: { t: dqkv, offset: 2 * D, rowStride: 3 * D, ...dqkvBatch },
+  });
+}

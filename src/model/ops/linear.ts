@@ -1,0 +1,104 @@
+/**
+ * Linear layer y = x W^T + b (PyTorch layout W [N, K]), optionally followed by timm's
+ * LayerScale (y *= gamma) and a residual add (y += r) fused into the matmul epilogue.
+ *
+ * Backward, for dy [T*M, N]:  dr = dy (identity edge),  ds = dy * gamma,  dx = ds W,
+ * and with weight gradients: dW = ds^T x, db = sum_rows ds, dgamma = sum_rows dy * s,
+ * where s = x W^T + b is kept only then.
+ */
+import { columnSums, mulColumns } from '../../kernels/columns.js';
+import { axpy } from '../../kernels/elementwise.js';
+import { matmul } from '../../kernels/matmul.js';
+import type { Tensor } from '../../gpu/tensor.js';
+import type { Backward, TapeRecord } from '../tape.js';
+import type { OpContext, Param } from './types.js';
+
+export interface LinearArgs {
+  x: Tensor;
+  /** Rows of x. */
+  M: number;
+  weight: Param;
+  bias: Param | null;
+  /** Fused GELU; forward-only (with a tape, use the separate gelu op so its input is kept). */
+  gelu?: boolean;
+  layerScale?: Param | null;
+  residual?: Tensor | null;
+}
+
+export function linear(op: OpContext, a: LinearArgs): Tensor {
+  const { ctx, tape } = op;
+  const [N, K] = a.weight.t.shape;
+  const y = ctx.empty([a.M, N]);
+  const weightGrads = tape?.weightGrads ?? false;
+  if (a.gelu && tape) throw new Error('linear: fused GELU cannot be recorded; use the gelu op');
+  const common = {
+    M: a.M, N, K,
+    a: { t: a.x, rowStride: K },
+    b: { t: a.weight.t, rowStride: 1, colStride: K },
+    bias: a.bias ? { t: a.bias.t } : undefined,
+  };
+  let s: Tensor | null = null;
+  if (a.layerScale && weightGrads) {
+    // dgamma needs the un-scaled output: compute it, then scale and add the residual.
+    s = ctx.empty([a.M, N]);
+    matmul(ctx, { ...common, c: { t: s, rowStride: N } });
+    mulColumns(ctx, s, a.layerScale.t, y, a.M, N);
+    if (a.residual) axpy(ctx, a.residual, y);
+  } else {
+    matmul(ctx, {
+      ...common,
+      c: { t: y, rowStride: N },
+      gelu: a.gelu,
+      scale: a.layerScale ? { t: a.layerScale.t } : undefined,
+      residual: a.residual ? { t: a.residual, rowStride: N } : undefined,
+    });
+  }
+  if (tape) {
+    const saved: Record<string, Tensor> = {};
+    if (weightGrads) saved.x = a.x;
+    if (s) saved.s = s;
+    tape.push('linear', a.residual ? [a.x, a.residual] : [a.x], [y], saved, {
+      M: a.M, N, K, weight: a.weight, bias: a.bias, layerScale: a.layerScale ?? null, residual: a.residual ?? null,
+    });
+  }
+  s?.release();
+  return y;
+}
+
+export function linearGrad(rec: TapeRecord, bw: Backward): void {
+  const { ctx, T } = bw;
+  const { M, N, K, weight, bias, layerScale, residual } = rec.attrs as {
+    M: number; N: number; K: number; weight: Param; bias: Param | null; layerScale: Param | null; residual: Tensor | null;
+  };
+  const [x] = rec.inputs;
+  const y = rec.outputs[0];
+  const dy = bw.gradOf(y)!;
+  if (residual) bw.passThrough(residual, y);
+  let ds = dy;
+  if (layerScale) {
+    ds = ctx.empty([T * M, N]);
+    mulColumns(ctx, dy, layerScale.t, ds, T * M, N);
+  }
+  const { g: dx, accumulate } = bw.into(x);
+  matmul(ctx, {
+    M: T * M, N: K, K: N,
+    a: { t: ds, rowStride: N },
+    b: { t: weight.t, rowStride: K },
+    c: { t: dx, rowStride: K },
+    accumulate,
+  });
+  if (bw.weightGrads) {
+    const xs = rec.saved.x;
+    const dW = bw.weightInto(weight.name, [N, K]);
+    matmul(ctx, { M: N, N: K, K: M, a: { t: ds, rowStride: 1, colStride: N }, b: { t: xs, rowStride: K }, c: { t: dW.g, rowStride: K }, accumulate: dW.accumulate });
+    if (bias) {
+      const db = bw.weightInto(bias.name, [N]);
+      columnSums(ctx, { a: ds, M, N, out: db.g, accumulate: db.accumulate });
+    }
+    if (layerScale) {
+      const dg = bw.weightInto(layerScale.name, [N]);
+      columnSums(ctx, { a: dy, M, N, out: dg.g, accumulate: dg.accumulate, b: rec.saved.s, bRows: M });
+    }
+  }
+  if (ds !== dy) ds.release();
+}

@@ -1,0 +1,36 @@
+/**
+ * Pooling of the final tokens: one token row per image (the class token, or the distillation
+ * token) or the mean over the patch tokens (timm global_pool="avg", prefix tokens excluded).
+ */
+import type { Tensor } from '../../gpu/tensor.js';
+import { fill } from '../../kernels/elementwise.js';
+import { meanRows, sliceRows, spreadRows, unsliceRowsAdd } from '../../kernels/rows.js';
+import type { Backward, TapeRecord } from '../tape.js';
+import type { OpContext } from './types.js';
+
+export interface PoolArgs {
+  B: number;
+  N: number;
+  D: number;
+  /** 'token': row `first`; 'avg': mean of rows first..N-1. */
+  mode: 'token' | 'avg';
+  first: number;
+}
+
+export function pool(op: OpContext, z: Tensor, a: PoolArgs): Tensor {
+  const out = op.ctx.empty([a.B, a.D]);
+  if (a.mode === 'token') sliceRows(op.ctx, z, out, a.B, a.N, a.first, 1, a.D);
+  else meanRows(op.ctx, z, out, a.B, a.N, a.first, a.N - a.first, a.D);
+  op.tape?.push('pool', [z], [out], {}, { ...a });
+  return out;
+}
+
+export function poolGrad(rec: TapeRecord, bw: Backward): void {
+  const a = rec.attrs as unknown as PoolArgs;
+  const dOut = bw.gradOf(rec.outputs[0])!;
+  const { g: dz, accumulate } = bw.into(rec.inputs[0]);
+  if (!accumulate) fill(bw.ctx, dz, 0);
+  const groups = bw.T * a.B;
+  if (a.mode === 'token') unsliceRowsAdd(bw.ctx, dOut, dz, groups, a.N, a.first, 1, a.D);
+  else spreadRows(bw.ctx, dOut, dz, groups, a.N, a.first, a.N - a.first, a.D);
+}

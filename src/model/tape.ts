@@ -1,0 +1,218 @@
+/**
+ * Reverse-mode tape. The forward appends one record per differentiable op (a flat list, in
+ * execution order); `backward` walks it in reverse and runs each record's gradient, found by
+ * kind in the gradient registry (ops/index.ts). Records say what they save; saved tensors are
+ * released as soon as their record's gradient has run, and gradients as soon as their forward
+ * tensor's creator has consumed them, unless they were asked for as taps.
+ *
+ * Multi-target backward: the seed carries T gradients at once (T targets for the same batch),
+ * so every gradient tensor is [T, ...forward shape] and saved forward tensors are broadcast
+ * over T by the kernels (`mod` addressing) — T targets cost one walk, not T.
+ */
+import { InputError } from '../errors.js';
+import type { GpuContext } from '../gpu/context.js';
+import { Tensor } from '../gpu/tensor.js';
+import { axpy } from '../kernels/elementwise.js';
+
+export interface TapeRecord {
+  kind: string;
+  /** Forward inputs that receive gradients. */
+  inputs: Tensor[];
+  /** Forward outputs whose gradients this record consumes. */
+  outputs: Tensor[];
+  /** Tensors kept alive for the gradient (retained handles, released after it ran). */
+  saved: Record<string, Tensor>;
+  /** Everything else the gradient needs: shapes, parameter names and tensors, flags. */
+  attrs: Record<string, unknown>;
+}
+
+export class Tape {
+  readonly records: TapeRecord[] = [];
+  private consumed = false;
+
+  constructor(
+    readonly ctx: GpuContext,
+    /** Also compute gradients of the parameters. */
+    readonly weightGrads = false,
+  ) {}
+
+  /** Appends a record; `saved` tensors are retained here and released by the backward. */
+  push(kind: string, inputs: Tensor[], outputs: Tensor[], saved: Record<string, Tensor>, attrs: Record<string, unknown> = {}): void {
+    if (this.consumed) throw new Error('this tape was already used by a backward pass');
+    const kept: Record<string, Tensor> = {};
+    for (const [k, t] of Object.entries(saved)) kept[k] = t.retain();
+    this.records.push({ kind, inputs, outputs, saved: kept, attrs });
+  }
+
+  markConsumed(): void {
+    this.consumed = true;
+  }
+
+  /** Releases everything the tape holds (after a backward, or to drop it unused). */
+  dispose(): void {
+    for (const r of this.records) {
+      for (const t of Object.values(r.saved)) if (t.alive) t.release();
+    }
+    this.records.length = 0;
+    this.consumed = true;
+  }
+}
+
+/** What a gradient function can ask of the backward pass. */
+export class Backward {
+  private readonly grads = new Map<number, Tensor>();
+  private readonly kept = new Map<string, Tensor>();
+  private readonly keptIds = new Set<number>();
+  readonly weightGradients = new Map<string, Tensor>();
+
+  constructor(
+    readonly ctx: GpuContext,
+    /** Number of targets carried at once. */
+    readonly T: number,
+    readonly weightGrads: boolean,
+    /** Forward tensor id -> tap name whose gradient the caller wants. */
+    private readonly gradTaps: Map<number, string>,
+    /** Names of intermediate gradients the caller wants (e.g. attention probabilities). */
+    private readonly namedTaps: Set<string>,
+  ) {}
+
+  /** Current gradient of forward tensor `t`, if any contribution arrived. */
+  gradOf(t: Tensor): Tensor | undefined {
+    return this.grads.get(t.id);
+  }
+
+  /**
+   * The buffer to write the gradient of `t` into. `accumulate` is true when it already holds
+   * contributions, in which case the kernel must add.
+   */
+  into(t: Tensor): { g: Tensor; accumulate: boolean } {
+    const g = this.grads.get(t.id);
+    if (g) return { g, accumulate: true };
+    const fresh = this.ctx.empty([this.T, ...t.shape]);
+    this.grads.set(t.id, fresh);
+    return { g: fresh, accumulate: false };
+  }
+
+  /**
+   * Adds a finished contribution `c` (owned by the caller, [T, ...shape]) to the gradient of
+   * `t`: adopted as is when it is the first, otherwise added and released.
+   */
+  add(t: Tensor, c: Tensor): void {
+    const g = this.grads.get(t.id);
+    if (!g) {
+      this.grads.set(t.id, c);
+      return;
+    }
+    axpy(this.ctx, c, g);
+    c.release();
+  }
+
+  /** d(to) += d(from) for identity edges (residual connections): shared when safe, else copied. */
+  passThrough(to: Tensor, from: Tensor): void {
+    const g = this.grads.get(from.id);
+    if (!g) return;
+    if (this.keptIds.has(g.id) || this.grads.has(to.id)) {
+      const { g: dst, accumulate } = this.into(to);
+      if (accumulate) axpy(this.ctx, g, dst);
+      else this.ctx.copy(g, 0, dst, 0, g.byteSize);
+    } else {
+      this.grads.set(to.id, g.retain());
+    }
+  }
+
+  wants(name: string): boolean {
+    return this.namedTaps.has(name);
+  }
+
+  /** Keeps an intermediate gradient as tap `name` (retains it). */
+  keep(name: string, g: Tensor): void {
+    this.kept.set(name, g.retain());
+    this.keptIds.add(g.id);
+  }
+
+  /** Called when every contribution to `t` has arrived (its creator is being processed). */
+  complete(t: Tensor): void {
+    const name = this.gradTaps.get(t.id);
+    const g = this.grads.get(t.id);
+    if (name && g && !this.kept.has(name)) this.keep(name, g);
+  }
+
+  /** Drops the gradient of `t` once its creator has consumed it. */
+  drop(t: Tensor): void {
+    const g = this.grads.get(t.id);
+    if (g) {
+      this.grads.delete(t.id);
+      g.release();
+    }
+  }
+
+  /** Accumulates into the gradient of parameter `name` (shape `shape`). */
+  weightInto(name: string, shape: readonly number[]): { g: Tensor; accumulate: boolean } {
+    const g = this.weightGradients.get(name);
+    if (g) return { g, accumulate: true };
+    const fresh = this.ctx.empty(shape);
+    this.weightGradients.set(name, fresh);
+    return { g: fresh, accumulate: false };
+  }
+
+  /** Taps collected so far; ownership passes to the caller. */
+  takeKept(): Map<string, Tensor> {
+    const out = new Map(this.kept);
+    this.kept.clear();
+    return out;
+  }
+
+  /** Releases every gradient still held (called at the end of the walk). */
+  releaseAll(): void {
+    for (const g of this.grads.values()) g.release();
+    this.grads.clear();
+  }
+}
+
+export type GradientFn = (rec: TapeRecord, bw: Backward) => void;
+
+export interface BackwardRequest {
+  /** Seeds: forward tensor -> its gradient [T, ...shape] (ownership passes to the backward). */
+  seeds: { tensor: Tensor; grad: Tensor }[];
+  T: number;
+  /** Forward tensors whose gradients to return, by tap name. */
+  gradTaps: Map<number, string>;
+  /** Intermediate gradients to return (e.g. `attn.3`). */
+  namedTaps: Set<string>;
+}
+
+export interface BackwardResult {
+  grads: Map<string, Tensor>;
+  weightGrads: Map<string, Tensor>;
+}
+
+export function runBackward(tape: Tape, registry: Map<string, GradientFn>, req: BackwardRequest): BackwardResult {
+  if (tape.weightGrads && req.T !== 1) {
+    throw new InputError('bad-targets', `weight gradients are computed for one target at a time (got ${req.T} targets)`);
+  }
+  tape.markConsumed();
+  const bw = new Backward(tape.ctx, req.T, tape.weightGrads, req.gradTaps, req.namedTaps);
+  for (const s of req.seeds) bw.add(s.tensor, s.grad);
+  try {
+    for (let i = tape.records.length - 1; i >= 0; i--) {
+      const rec = tape.records[i];
+      const fn = registry.get(rec.kind);
+      if (!fn) throw new Error(`no gradient registered for op kind "${rec.kind}"`);
+      if (rec.outputs.some((o) => bw.gradOf(o))) {
+        for (const o of rec.outputs) bw.complete(o);
+        fn(rec, bw);
+      }
+      for (const o of rec.outputs) bw.drop(o);
+      for (const t of Object.values(rec.saved)) t.release();
+      rec.saved = {};
+    }
+    // Inputs of the first ops (the pixels) are complete now.
+    for (const r of tape.records) for (const t of r.inputs) bw.complete(t);
+    return { grads: bw.takeKept(), weightGrads: bw.weightGradients };
+  } finally {
+    bw.releaseAll();
+    tape.dispose();
+  }
+}
+
+export { Tensor };

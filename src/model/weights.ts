@@ -1,0 +1,107 @@
+/**
+ * The parameters a VitConfig needs, in timm `state_dict` names and shapes, and the check of a
+ * weights file against them: every missing, unexpected and mis-shaped tensor is listed in one
+ * WeightsError, so a user fixes a conversion in one pass instead of one error at a time.
+ */
+import { WeightsError } from '../errors.js';
+import { toFloat32, type SafetensorsFile, type TensorEntry } from '../io/safetensors.js';
+import { numPrefixTokens, type VitConfig } from './config.js';
+
+export interface ParamSpec {
+  name: string;
+  shape: number[];
+}
+
+/** Patch rows of pos_embed implied by a shape (for the native grid of a checkpoint). */
+export function posEmbedRows(c: VitConfig): number {
+  const [gh, gw] = [Math.floor(c.imgSize[0] / c.patchSize[0]), Math.floor(c.imgSize[1] / c.patchSize[1])];
+  return gh * gw + (c.noEmbedClass ? 0 : numPrefixTokens(c));
+}
+
+export function expectedParams(c: VitConfig): ParamSpec[] {
+  const D = c.embedDim;
+  const H = c.mlpHidden;
+  const p: ParamSpec[] = [];
+  if (c.classToken) p.push({ name: 'cls_token', shape: [1, 1, D] });
+  if (c.regTokens > 0) p.push({ name: 'reg_token', shape: [1, c.regTokens, D] });
+  if (c.distilled) p.push({ name: 'dist_token', shape: [1, 1, D] });
+  p.push({ name: 'pos_embed', shape: [1, posEmbedRows(c), D] });
+  p.push({ name: 'patch_embed.proj.weight', shape: [D, c.inChans, c.patchSize[0], c.patchSize[1]] });
+  p.push({ name: 'patch_embed.proj.bias', shape: [D] });
+  if (c.preNorm) p.push({ name: 'norm_pre.weight', shape: [D] }, { name: 'norm_pre.bias', shape: [D] });
+  for (let l = 0; l < c.depth; l++) {
+    const b = `blocks.${l}`;
+    p.push({ name: `${b}.norm1.weight`, shape: [D] }, { name: `${b}.norm1.bias`, shape: [D] });
+    p.push({ name: `${b}.attn.qkv.weight`, shape: [3 * D, D] });
+    if (c.qkvBias) p.push({ name: `${b}.attn.qkv.bias`, shape: [3 * D] });
+    p.push({ name: `${b}.attn.proj.weight`, shape: [D, D] }, { name: `${b}.attn.proj.bias`, shape: [D] });
+    if (c.layerScale) p.push({ name: `${b}.ls1.gamma`, shape: [D] });
+    p.push({ name: `${b}.norm2.weight`, shape: [D] }, { name: `${b}.norm2.bias`, shape: [D] });
+    p.push({ name: `${b}.mlp.fc1.weight`, shape: [H, D] }, { name: `${b}.mlp.fc1.bias`, shape: [H] });
+    p.push({ name: `${b}.mlp.fc2.weight`, shape: [D, H] }, { name: `${b}.mlp.fc2.bias`, shape: [D] });
+    if (c.layerScale) p.push({ name: `${b}.ls2.gamma`, shape: [D] });
+  }
+  const normName = c.fcNorm ? 'fc_norm' : 'norm';
+  p.push({ name: `${normName}.weight`, shape: [D] }, { name: `${normName}.bias`, shape: [D] });
+  if (c.numClasses > 0) {
+    p.push({ name: 'head.weight', shape: [c.numClasses, D] }, { name: 'head.bias', shape: [c.numClasses] });
+    if (c.distilled) p.push({ name: 'head_dist.weight', shape: [c.numClasses, D] }, { name: 'head_dist.bias', shape: [c.numClasses] });
+  }
+  return p;
+}
+
+/** Float32 weights by name, checked against the config. */
+export type WeightMap = Map<string, { shape: number[]; data: Float32Array }>;
+
+const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
+
+/**
+ * Checks a parsed safetensors file against the config and converts every tensor to float32.
+ * pos_embed may come from another (square) grid than the config's image size: it is then
+ * resampled later, as timm does when it loads such a checkpoint.
+ */
+export function checkWeights(c: VitConfig, file: SafetensorsFile, source: string): WeightMap {
+  const expected = expectedParams(c);
+  const missing: string[] = [];
+  const mismatched: { name: string; expected: number[]; actual: number[] }[] = [];
+  const out: WeightMap = new Map();
+  const known = new Set(expected.map((e) => e.name));
+  // Buffers timm keeps in some state dicts that carry no parameters.
+  const ignorable = (n: string) => /(^|\.)num_batches_tracked$/.test(n);
+  for (const spec of expected) {
+    const t: TensorEntry | undefined = file.tensors.get(spec.name);
+    if (!t) {
+      missing.push(spec.name);
+      continue;
+    }
+    const posOk = spec.name === 'pos_embed' && t.shape.length === 3 && t.shape[0] === 1 && t.shape[2] === spec.shape[2] && t.shape[1] > (c.noEmbedClass ? 0 : numPrefixTokens(c));
+    if (!same(t.shape, spec.shape) && !posOk) {
+      mismatched.push({ name: spec.name, expected: spec.shape, actual: t.shape });
+      continue;
+    }
+    if (!['F32', 'F16', 'BF16', 'F64'].includes(t.dtype)) {
+      mismatched.push({ name: `${spec.name} (dtype ${t.dtype})`, expected: spec.shape, actual: t.shape });
+      continue;
+    }
+    out.set(spec.name, { shape: t.shape, data: toFloat32(t) });
+  }
+  const unexpected = [...file.tensors.keys()].filter((n) => !known.has(n) && !ignorable(n));
+  if (missing.length || unexpected.length || mismatched.length) {
+    const lines = [
+      `${source} does not fit ${c.architecture} (embed ${c.embedDim}, depth ${c.depth}, heads ${c.numHeads}, patch ${c.patchSize.join('x')}, ${c.numClasses} classes):`,
+      ...(missing.length ? [`  missing (${missing.length}): ${missing.join(', ')}`] : []),
+      ...(unexpected.length ? [`  unexpected (${unexpected.length}): ${unexpected.join(', ')}`] : []),
+      ...mismatched.map((m) => `  shape mismatch: ${m.name} is [${m.actual.join(', ')}], expected [${m.expected.join(', ')}]`),
+      '  Check that config.json describes these weights (architecture / model_args / num_classes).',
+    ];
+    throw new WeightsError(lines.join('\n'), missing, unexpected, mismatched);
+  }
+  for (const [name, w] of out) {
+    for (let i = 0; i < w.data.length; i++) {
+      if (!Number.isFinite(w.data[i])) {
+        throw new WeightsError(`${source}: tensor ${name} contains ${w.data[i]} at flat index ${i}; the weights are corrupt`);
+      }
+    }
+  }
+  return out;
+}

@@ -47,7 +47,9 @@ export function assertRawImage(img: RawImage, what = 'image', allowedChannels: r
     const names = allowedChannels.map((c) => `${c} (${MODE_NAMES[c] ?? '?'})`).join(', ');
     throw new ImageError('bad-channels', `${what}: expected ${names} channels, got ${channels}`);
   }
-  if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray)) {
+  // by tag rather than instanceof, so typed arrays from another realm (worker, iframe) pass too
+  const tag = Object.prototype.toString.call(data);
+  if (tag !== '[object Uint8Array]' && tag !== '[object Uint8ClampedArray]') {
     throw new ImageError('bad-data', `${what}: data must be a Uint8Array or Uint8ClampedArray of 8-bit samples`);
   }
   const expected = width * height * channels;

@@ -5,17 +5,8 @@
  * options vitlens does not implement are refused with a ConfigError instead of being ignored.
  */
 import { ConfigError } from '../errors.js';
+import { resolveDataConfig, type DataConfig, type PretrainedCfg as PretrainedCfgJson } from '../io/preprocess.js';
 import { timmModelArgs } from './timm-models.js';
-
-export interface PretrainedCfg {
-  /** [C, H, W] */
-  inputSize: [number, number, number];
-  interpolation: 'bicubic' | 'bilinear' | 'nearest';
-  cropPct: number;
-  cropMode: 'center' | 'squash' | 'border';
-  mean: number[];
-  std: number[];
-}
 
 export interface VitConfig {
   /** timm architecture name (e.g. deit_tiny_patch16_224), or the hub folder's own name. */
@@ -45,7 +36,8 @@ export interface VitConfig {
   layerScale: boolean;
   normEps: number;
   labelNames?: string[];
-  pretrained: PretrainedCfg;
+  /** The resolved preprocessing (timm resolve_data_config of the pretrained_cfg). */
+  pretrained: DataConfig;
 }
 
 /** Prefix tokens in timm's order: class, distillation, registers. */
@@ -56,15 +48,6 @@ export function numPrefixTokens(c: VitConfig): number {
 export function headDim(c: VitConfig): number {
   return c.embedDim / c.numHeads;
 }
-
-const IMAGENET_DEFAULT: PretrainedCfg = {
-  inputSize: [3, 224, 224],
-  interpolation: 'bicubic',
-  cropPct: 0.9,
-  cropMode: 'center',
-  mean: [0.485, 0.456, 0.406],
-  std: [0.229, 0.224, 0.225],
-};
 
 type Json = Record<string, unknown>;
 
@@ -97,32 +80,22 @@ function rejectUnsupported(args: Json, arch: string): void {
   if (args.proj_bias === false) refuse('proj_bias=False');
 }
 
-function pretrainedFrom(raw: unknown, inChans: number, imgSize: [number, number]): PretrainedCfg {
-  const base: PretrainedCfg = {
-    ...IMAGENET_DEFAULT,
-    inputSize: [inChans, imgSize[0], imgSize[1]],
-    mean: inChans === 3 ? IMAGENET_DEFAULT.mean : Array(inChans).fill(0.5),
-    std: inChans === 3 ? IMAGENET_DEFAULT.std : Array(inChans).fill(0.5),
-  };
-  if (raw === undefined || raw === null) return base;
-  if (typeof raw !== 'object') throw new ConfigError('bad-config', 'pretrained_cfg must be an object');
-  const r = raw as Json;
-  const cfg: PretrainedCfg = {
-    inputSize: Array.isArray(r.input_size) && r.input_size.length === 3 ? (r.input_size as [number, number, number]) : base.inputSize,
-    interpolation: (r.interpolation as PretrainedCfg['interpolation']) ?? base.interpolation,
-    cropPct: typeof r.crop_pct === 'number' ? r.crop_pct : base.cropPct,
-    cropMode: (r.crop_mode as PretrainedCfg['cropMode']) ?? base.cropMode,
-    mean: Array.isArray(r.mean) ? (r.mean as number[]) : base.mean,
-    std: Array.isArray(r.std) ? (r.std as number[]) : base.std,
-  };
-  if (!['bicubic', 'bilinear', 'nearest'].includes(cfg.interpolation)) {
-    throw new ConfigError('bad-config', `pretrained_cfg.interpolation ${JSON.stringify(cfg.interpolation)} is not one of bicubic, bilinear, nearest`);
+/**
+ * The preprocessing of a pretrained_cfg; without one, timm's VisionTransformer default cfg for
+ * the model's own input size (bicubic, crop_pct 0.9, ImageNet mean/std for RGB, 0.5 otherwise).
+ */
+function pretrainedFrom(raw: unknown, inChans: number, imgSize: [number, number]): DataConfig {
+  if (raw !== undefined && raw !== null && (typeof raw !== 'object' || Array.isArray(raw))) {
+    throw new ConfigError('bad-config', 'pretrained_cfg must be an object');
   }
-  if (cfg.mean.length !== cfg.inputSize[0] || cfg.std.length !== cfg.inputSize[0]) {
-    throw new ConfigError('bad-config', `pretrained_cfg mean/std have ${cfg.mean.length}/${cfg.std.length} entries for ${cfg.inputSize[0]} input channels`);
-  }
-  if (cfg.std.some((s) => !(s > 0))) throw new ConfigError('bad-config', 'pretrained_cfg.std must be positive');
-  return cfg;
+  const given = (raw ?? {}) as PretrainedCfgJson;
+  const defaults: PretrainedCfgJson = {
+    input_size: [inChans, imgSize[0], imgSize[1]],
+    interpolation: 'bicubic',
+    crop_pct: 0.9,
+    ...(inChans === 3 ? {} : { mean: Array(inChans).fill(0.5), std: Array(inChans).fill(0.5) }),
+  };
+  return resolveDataConfig(raw ? given : defaults);
 }
 
 /**

@@ -13,6 +13,7 @@
 import { DeviceError, InputError } from '../errors.js';
 import type { Kernel } from './kernel.js';
 import { BufferPool, type PoolStats } from './pool.js';
+import { Profiler, type KernelTiming } from './profiler.js';
 import { numel, Tensor, type DType } from './tensor.js';
 import type { ScalarType } from './uniforms.js';
 
@@ -97,6 +98,7 @@ export class GpuContext {
   private disposed = false;
   private readonly dump: ((label: string, code: string) => void) | null;
   private readonly wait: <T>(p: Promise<T>) => Promise<T>;
+  private profiler: Profiler | null = null;
   /** Dispatches recorded since the context was made (for tests and benchmarks). */
   dispatches = 0;
   /** Command buffers submitted since the context was made. */
@@ -191,10 +193,17 @@ export class GpuContext {
         { binding: tensors.length, resource: { buffer: this.arena, offset: 0, size: kernel.params.byteSize } },
       ],
     });
+    if (this.profiler) {
+      // Profiling: one pass per dispatch, timed by its own timestamps.
+      this.endPass();
+      if (this.profiler.full) this.flush();
+      this.pass = this.commandEncoder().beginComputePass({ timestampWrites: this.profiler.next(kernel.cacheKey) });
+    }
     const pass = this.computePass();
     pass.setPipeline(compiled.pipeline);
     pass.setBindGroup(0, bindGroup, [offset]);
     pass.dispatchWorkgroups(gx, gy, gz);
+    if (this.profiler) this.endPass();
     this.pending++;
     this.dispatches++;
   }
@@ -216,6 +225,7 @@ export class GpuContext {
     }
     this.endPass();
     if (this.encoder) {
+      this.profiler?.resolve(this.encoder);
       this.device.queue.submit([this.encoder.finish()]);
       this.submits++;
       this.encoder = null;
@@ -260,6 +270,26 @@ export class GpuContext {
     this.staging.release(staging);
     this.throwIfFailed();
     return out;
+  }
+
+  // ---- profiling -----------------------------------------------------------------------
+
+  /** Times every dispatch from now on (needs the timestamp-query feature). */
+  startProfiling(): void {
+    if (!this.info.timestamps) throw new DeviceError('no-timestamps', "profiling needs the 'timestamp-query' feature");
+    this.flush();
+    this.profiler ??= new Profiler(this.device, this.wait);
+    this.profiler.reset();
+  }
+
+  /** Stops profiling and returns GPU time per kernel, slowest first. */
+  async stopProfiling(): Promise<KernelTiming[]> {
+    if (!this.profiler) return [];
+    await this.sync();
+    const report = await this.profiler.report();
+    this.profiler.destroy();
+    this.profiler = null;
+    return report;
   }
 
   // ---- bookkeeping ---------------------------------------------------------------------

@@ -1,8 +1,8 @@
-/** CPU twin of `layernorm` (float64 statistics). */
+/** CPU twin of `layernorm` in float64. */
 export function layernormCpu(
-  x: Float32Array, gamma: Float32Array, beta: Float32Array, rows: number, D: number, eps: number,
-): { y: Float32Array; mean: Float64Array; rstd: Float64Array } {
-  const y = new Float32Array(rows * D);
+  x: ArrayLike<number>, gamma: ArrayLike<number>, beta: ArrayLike<number>, rows: number, D: number, eps: number,
+): { y: Float64Array; mean: Float64Array; rstd: Float64Array } {
+  const y = new Float64Array(rows * D);
   const mean = new Float64Array(rows);
   const rstd = new Float64Array(rows);
   for (let r = 0; r < rows; r++) {

@@ -39,15 +39,16 @@ fn b_base(z: u32) -> u32 { return batch_offset(z, p.bOff, p.bS1, p.bS2, p.bMod);
 fn c_base(z: u32) -> u32 { return batch_offset(z, p.cOff, p.cS1, p.cS2, p.cMod); }
 fn r_base(z: u32) -> u32 { return batch_offset(z, p.rOff, p.rS1, p.rS2, p.rMod); }
 
-// Writes one output element; the flag tests are uniform, so they cost no divergence.
-fn store_c(z: u32, m: u32, n: u32, acc: f32) {
+// Writes one output element; cb / rb are c_base(z) / r_base(z), computed once per invocation
+// (integer division has no SIMD form on CPUs). The flag tests are uniform: no divergence.
+fn store_c(cb: u32, rb: u32, m: u32, n: u32, acc: f32) {
   if (m >= p.M || n >= p.N) { return; }
   var v = acc * p.alpha;
   if ((p.flags & 1u) != 0u) { v += BIAS[p.biasOff + n]; }
   if ((p.flags & 2u) != 0u) { v = gelu(v); }
   if ((p.flags & 4u) != 0u) { v *= SCALE[p.scaleOff + n]; }
-  if ((p.flags & 8u) != 0u) { v += R[r_base(z) + m * p.rRs + n]; }
-  let ci = c_base(z) + m * p.cRs + n;
+  if ((p.flags & 8u) != 0u) { v += R[rb + m * p.rRs + n]; }
+  let ci = cb + m * p.cRs + n;
   if ((p.flags & 16u) != 0u) { v += C[ci]; }
   C[ci] = v;
 }

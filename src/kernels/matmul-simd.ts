@@ -102,12 +102,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
     }
   }
   L.push('  }');
+  L.push('  let cb = c_base(z);\n  let rb = r_base(z);');
   for (let r = 0; r < TM; r++) {
     for (let j = 0; j < TN; j++) {
       if (layout === 'kn4') {
-        for (let e = 0; e < 4; e++) L.push(`  store_c(z, m0 + ${r}u, cg${j} * 4u + ${e}u, c${r}_${j}[${e}]);`);
+        for (let e = 0; e < 4; e++) L.push(`  store_c(cb, rb, m0 + ${r}u, cg${j} * 4u + ${e}u, c${r}_${j}[${e}]);`);
       } else {
-        L.push(`  store_c(z, m0 + ${r}u, n${j}, c${r}_${j});`);
+        L.push(`  store_c(cb, rb, m0 + ${r}u, n${j}, c${r}_${j});`);
       }
     }
   }

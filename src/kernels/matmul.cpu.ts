@@ -1,8 +1,12 @@
-/** CPU twin of `matmul` (float64 accumulation), for tests. Same operand and epilogue semantics. */
+/**
+ * CPU twin of `matmul` for tests: same operand and epilogue semantics, float64 accumulation,
+ * and float64 storage when given Float64Arrays (finite-difference checks).
+ */
+type Data = Float32Array | Float64Array;
 import { geluRef } from './gelu-math.js';
 
 export interface CpuMatrixView {
-  data: Float32Array;
+  data: Data;
   offset?: number;
   rowStride: number;
   colStride?: number;
@@ -21,9 +25,9 @@ export interface CpuMatmulOptions {
   b: CpuMatrixView;
   c: CpuMatrixView;
   alpha?: number;
-  bias?: { data: Float32Array; offset?: number };
+  bias?: { data: Data; offset?: number };
   gelu?: boolean;
-  scale?: { data: Float32Array; offset?: number };
+  scale?: { data: Data; offset?: number };
   residual?: CpuMatrixView;
   accumulate?: boolean;
 }

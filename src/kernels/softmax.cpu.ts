@@ -1,5 +1,5 @@
-/** CPU twin of `softmaxRows` (float64), in place. */
-export function softmaxRowsCpu(x: Float32Array, rows: number, L: number): void {
+/** CPU twin of `softmaxRows` (float64 arithmetic), in place. */
+export function softmaxRowsCpu(x: Float32Array | Float64Array, rows: number, L: number): void {
   for (let r = 0; r < rows; r++) {
     let m = -Infinity;
     for (let i = 0; i < L; i++) m = Math.max(m, x[r * L + i]);

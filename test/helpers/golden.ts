@@ -84,3 +84,16 @@ export function loadGoldenCase(name: string): GoldenCase {
 export function goldenCases(): GoldenCase[] {
   return goldenCaseNames().map(loadGoldenCase);
 }
+
+/**
+ * The cheapest case to run (fewest multiply-adds per image), for consistency tests that do not
+ * compare against reference numbers and only need some real model.
+ */
+export function smallestGoldenCase(): GoldenCase | undefined {
+  const cost = (c: GoldenCase) => {
+    const a = c.config.model_args;
+    const [B] = c.shape('input');
+    return B * (a.embed_dim as number) ** 2 * (a.depth as number) * c.config.hyperparameters.num_tokens;
+  };
+  return goldenCases().sort((x, y) => cost(x) - cost(y))[0];
+}

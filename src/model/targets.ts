@@ -1,0 +1,84 @@
+/**
+ * What a gradient is taken of. Like Captum's / pytorch-grad-cam's target objects, a target is a
+ * small value, one per explained quantity; several targets are carried through one backward.
+ *   class   logit of a class, per image (class ids [B] or one id for all)
+ *   prob    softmax probability of a class, per image
+ *   logits  any vector over the logits, per image ([B, C] or [C])
+ *   concept dot product of the pooled feature (latent) with a vector ([B, D] or [D]) — concept CDAM
+ */
+import { InputError } from '../errors.js';
+import type { Tensor } from '../gpu/tensor.js';
+import { softmaxProbSeed } from '../kernels/seeds.js';
+import type { ForwardResult, Seed, VisionTransformer } from './vit.js';
+
+export type Target =
+  | { kind: 'class'; classes: number | readonly number[] }
+  | { kind: 'prob'; classes: number | readonly number[] }
+  | { kind: 'logits'; vector: Float32Array }
+  | { kind: 'concept'; vector: Float32Array };
+
+export const classTarget = (classes: number | readonly number[]): Target => ({ kind: 'class', classes });
+export const probTarget = (classes: number | readonly number[]): Target => ({ kind: 'prob', classes });
+export const conceptTarget = (vector: Float32Array): Target => ({ kind: 'concept', vector });
+
+/** Per-image class ids of a target, validated against the number of classes. */
+export function classIds(classes: number | readonly number[], B: number, C: number): number[] {
+  const ids = typeof classes === 'number' ? Array<number>(B).fill(classes) : [...classes];
+  if (ids.length !== B) throw new InputError('bad-targets', `got ${ids.length} class ids for a batch of ${B} images`);
+  for (const k of ids) {
+    if (!Number.isInteger(k) || k < 0 || k >= C) {
+      throw new InputError('bad-class', `class id ${k} is out of range: this model has ${C} classes (0..${C - 1})`);
+    }
+  }
+  return ids;
+}
+
+function vectorRows(v: Float32Array, B: number, width: number, what: string): Float32Array {
+  if (v.length === width) {
+    const out = new Float32Array(B * width);
+    for (let b = 0; b < B; b++) out.set(v, b * width);
+    return out;
+  }
+  if (v.length !== B * width) throw new InputError('bad-targets', `${what} has ${v.length} values; expected ${width} or B*${width} = ${B * width}`);
+  for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) throw new InputError('non-finite', `${what} contains ${v[i]}`);
+  return v;
+}
+
+/** Builds the seed for T targets of the same kind family (all on the logits, or all on the latent). */
+export function buildSeed(model: VisionTransformer, fwd: ForwardResult, targets: readonly Target[]): Seed {
+  const { ctx, config } = model;
+  const B = fwd.B;
+  const T = targets.length;
+  if (T === 0) throw new InputError('bad-targets', 'no targets given');
+  const onLatent = targets.map((t) => t.kind === 'concept');
+  if (onLatent.some((x) => x !== onLatent[0])) {
+    throw new InputError('bad-targets', 'concept targets and class/logit targets cannot share one backward; run them separately');
+  }
+  if (onLatent[0]) {
+    const D = config.embedDim;
+    const data = new Float32Array(T * B * D);
+    targets.forEach((t, i) => data.set(vectorRows((t as { vector: Float32Array }).vector, B, D, 'concept vector'), i * B * D));
+    return { at: 'latent', grad: ctx.upload(data, [T * B, D]), T };
+  }
+  const C = config.numClasses;
+  if (C === 0) throw new InputError('no-logits', `${config.architecture} has no classifier: use a concept target`);
+  if (targets.every((t) => t.kind === 'prob')) {
+    const ids = targets.flatMap((t) => classIds((t as { classes: number | readonly number[] }).classes, B, C));
+    const classes = ctx.upload(Uint32Array.from(ids));
+    const seed = ctx.empty([T * B, C]);
+    softmaxProbSeed(ctx, fwd.logits!, classes, seed, T * B, B, C);
+    classes.release();
+    return { at: 'logits', grad: seed, T };
+  }
+  if (targets.some((t) => t.kind === 'prob')) {
+    throw new InputError('bad-targets', 'probability targets cannot be mixed with logit targets in one backward');
+  }
+  const data = new Float32Array(T * B * C);
+  targets.forEach((t, i) => {
+    if (t.kind === 'class') classIds(t.classes, B, C).forEach((k, b) => (data[(i * B + b) * C + k] = 1));
+    else data.set(vectorRows((t as { vector: Float32Array }).vector, B, C, 'logit vector'), i * B * C);
+  });
+  return { at: 'logits', grad: ctx.upload(data, [T * B, C]), T };
+}
+
+export type { Tensor };

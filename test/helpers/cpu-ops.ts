@@ -1,0 +1,71 @@
+/**
+ * Float64 CPU twins of the model ops, composed from the kernels' CPU twins, for
+ * finite-difference gradient checks. Layouts match the GPU ops exactly.
+ */
+import { geluRef } from '../../src/kernels/gelu-math.js';
+import { layernormCpu } from '../../src/kernels/layernorm.cpu.js';
+import { matmulCpu } from '../../src/kernels/matmul.cpu.js';
+import { softmaxRowsCpu } from '../../src/kernels/softmax.cpu.js';
+
+export type F64 = Float64Array;
+
+export function linearCpu(x: F64, M: number, W: F64, N: number, K: number, b?: F64, gamma?: F64, r?: F64): F64 {
+  const y = new Float64Array(M * N);
+  matmulCpu({ M, N, K, a: { data: x, rowStride: K }, b: { data: W, rowStride: 1, colStride: K }, c: { data: y, rowStride: N }, bias: b ? { data: b } : undefined, scale: gamma ? { data: gamma } : undefined, residual: r ? { data: r, rowStride: N } : undefined });
+  return y;
+}
+
+export function layerNormOpCpu(x: F64, rows: number, g: F64, b: F64, eps: number): F64 {
+  return layernormCpu(x, g, b, rows, g.length, eps).y;
+}
+
+export function geluCpu(u: F64): F64 {
+  return u.map(geluRef);
+}
+
+/** qkv [B*N, 3D] -> O [B*N, D] (timm attention core). */
+export function attentionCpu(qkv: F64, B: number, N: number, H: number, D: number): F64 {
+  const hd = D / H;
+  const P = new Float64Array(B * H * N * N);
+  const O = new Float64Array(B * N * D);
+  const qb = { s1: N * 3 * D, s2: hd };
+  matmulCpu({ M: N, N, K: hd, nz1: B, nz2: H, alpha: hd ** -0.5, a: { data: qkv, rowStride: 3 * D, ...qb }, b: { data: qkv, offset: D, rowStride: 1, colStride: 3 * D, ...qb }, c: { data: P, rowStride: N, s1: H * N * N, s2: N * N } });
+  softmaxRowsCpu(P, B * H * N, N);
+  matmulCpu({ M: N, N: hd, K: N, nz1: B, nz2: H, a: { data: P, rowStride: N, s1: H * N * N, s2: N * N }, b: { data: qkv, offset: 2 * D, rowStride: 3 * D, ...qb }, c: { data: O, rowStride: D, s1: N * D, s2: hd } });
+  return O;
+}
+
+export function patchifyCpu(img: F64, B: number, C: number, H: number, W: number, ph: number, pw: number): F64 {
+  const gh = Math.floor(H / ph), gw = Math.floor(W / pw);
+  const out = new Float64Array(B * gh * gw * C * ph * pw);
+  let i = 0;
+  for (let b = 0; b < B; b++) for (let r = 0; r < gh; r++) for (let c = 0; c < gw; c++)
+    for (let ch = 0; ch < C; ch++) for (let y = 0; y < ph; y++) for (let x = 0; x < pw; x++)
+      out[i++] = img[((b * C + ch) * H + r * ph + y) * W + c * pw + x];
+  return out;
+}
+
+export function assembleCpu(prefix: F64, E: F64, pos: F64, B: number, N: number, NP: number, D: number, posPrefix: boolean): F64 {
+  const z = new Float64Array(B * N * D);
+  const P = N - NP;
+  for (let b = 0; b < B; b++) for (let t = 0; t < N; t++) for (let d = 0; d < D; d++) {
+    let v = t < NP ? prefix[t * D + d] : E[(b * P + t - NP) * D + d];
+    if (posPrefix) v += pos[t * D + d];
+    else if (t >= NP) v += pos[(t - NP) * D + d];
+    z[(b * N + t) * D + d] = v;
+  }
+  return z;
+}
+
+export function poolCpu(z: F64, B: number, N: number, D: number, mode: 'token' | 'avg', first: number): F64 {
+  const out = new Float64Array(B * D);
+  for (let b = 0; b < B; b++) for (let d = 0; d < D; d++) {
+    if (mode === 'token') out[b * D + d] = z[(b * N + first) * D + d];
+    else {
+      let s = 0;
+      for (let t = first; t < N; t++) s += z[(b * N + t) * D + d];
+      out[b * D + d] = s / (N - first);
+    }
+  }
+  return out;
+}

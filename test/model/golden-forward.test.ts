@@ -1,0 +1,65 @@
+/**
+ * Forward pass against timm, for every golden case: logits, latent, tokens entering block 0 and
+ * the last attention, and every layer's attention probabilities.
+ * Tolerances (max abs): logits and features 1e-4 (issue 2), attention probabilities 1e-5.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GpuContext } from '../../src/gpu/context.js';
+import type { ForwardResult, VisionTransformer } from '../../src/model/vit.js';
+import { loadModelDir } from '../../src/node/load.js';
+import { maxAbsDiff } from '../helpers/compare.js';
+import { goldenCases, type GoldenCase } from '../helpers/golden.js';
+import { gpuContext } from '../helpers/gpu.js';
+
+const cases = goldenCases();
+
+describe.each(cases.map((c) => [c.name, c] as const))('golden forward: %s', (_name, g: GoldenCase) => {
+  let ctx: GpuContext;
+  let model: VisionTransformer;
+  let result: ForwardResult;
+  const L = g.config.model_args.depth as number;
+
+  beforeAll(async () => {
+    ctx = await gpuContext();
+    model = loadModelDir(ctx, g.dir);
+    const x = ctx.upload(g.f32('input'), g.shape('input'));
+    result = model.forward(x, { taps: ['attn.*', 'embed', `tokens.${L - 1}`] });
+    x.release();
+  });
+  afterAll(() => {
+    result?.release();
+    model?.dispose();
+  });
+
+  it('logits within 1e-4', async () => {
+    const err = maxAbsDiff(await result.logits!.read(), g.f32('logits')).max;
+    expect(err).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('latent, embed_tokens and tokens_last within 1e-4', async () => {
+    expect(maxAbsDiff(await result.latent.read(), g.f32('latent')).max).toBeLessThanOrEqual(1e-4);
+    expect(maxAbsDiff(await result.taps.get('embed')!.read(), g.f32('embed_tokens')).max).toBeLessThanOrEqual(1e-4);
+    expect(maxAbsDiff(await result.taps.get(`tokens.${L - 1}`)!.read(), g.f32('tokens_last')).max).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('attention probabilities of every layer within 1e-5', async () => {
+    const shape = g.shape('attn');
+    const per = shape.slice(2).reduce((a, b) => a * b, 1);
+    const expected = g.f32('attn');
+    const rows = g.batchIndices('attn');
+    for (let l = 0; l < L; l++) {
+      const got = await result.taps.get(`attn.${l}`)!.read();
+      rows.forEach((b, row) => {
+        const exp = expected.subarray((row * L + l) * per, (row * L + l + 1) * per);
+        const err = maxAbsDiff(got.subarray(b * per, (b + 1) * per), exp).max;
+        expect(err, `layer ${l}, image ${b}`).toBeLessThanOrEqual(1e-5);
+      });
+    }
+  });
+});
+
+describe('golden cases are present', () => {
+  it('finds at least one case folder', () => {
+    expect(cases.length, 'no golden cases found: set VITLENS_GOLDEN_DIR').toBeGreaterThan(0);
+  });
+});

@@ -61,7 +61,7 @@ interface CompiledKernel {
 export function describeAdapter(info: GPUAdapterInfo | undefined, device: GPUDevice): DeviceInfo {
   const vendor = info?.vendor ?? '';
   const architecture = info?.architecture ?? '';
-  const desc = [info?.description, info?.device].filter(Boolean).join(' ') || vendor || 'unknown adapter';
+  const desc = info?.description || info?.device || vendor || 'unknown adapter';
   const text = `${vendor} ${architecture} ${desc}`.toLowerCase();
   const isSoftware =
     architecture === 'software' || /llvmpipe|lavapipe|swiftshader|warp|software/.test(text);

@@ -72,7 +72,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
     let kb = k4 * 4u;`);
   for (let kk = 0; kk < 4; kk++) L.push(`    let kc${kk} = min(kb + ${kk}u, kLast) * p.aCs;`);
   for (let q = 0; q < Q; q++) {
-    const comps = [0, 1, 2, 3].map((kk) => `select(0.0, A[ar${q} + kc${kk}], kb + ${kk}u < p.K)`);
+    // nk4 guarantees K % 4 == 0: no k tail to mask.
+    const comps = [0, 1, 2, 3].map((kk) => (layout === 'nk4' ? `A[ar${q} + kc${kk}]` : `select(0.0, A[ar${q} + kc${kk}], kb + ${kk}u < p.K)`));
     L.push(`    let at${q} = vec4f(${comps.join(', ')});`);
   }
   if (layout === 'kn4') {

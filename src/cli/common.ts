@@ -1,0 +1,44 @@
+/** Shared CLI plumbing: opening the model and images named on the command line. */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ConfigError, ImageError } from '../errors.js';
+import type { GpuContext } from '../gpu/context.js';
+import type { RawImage } from '../io/image.js';
+import { readImageFileSync } from '../io/decode-node.js';
+import { timmModelArgs } from '../model/timm-models.js';
+import type { VisionTransformer } from '../model/vit.js';
+import { loadModelDir } from '../node/load.js';
+import { bundledImagesDir, bundledModelDir } from './paths.js';
+
+export function openModel(ctx: GpuContext, spec: string | undefined): VisionTransformer {
+  if (!spec) return loadModelDir(ctx, bundledModelDir());
+  if (existsSync(spec)) return loadModelDir(ctx, resolve(spec));
+  if (timmModelArgs(spec.split('.')[0])) {
+    throw new ConfigError(
+      'no-weights',
+      `"${spec}" is a timm model name, but vitlens downloads nothing: get its hub folder (config.json + model.safetensors, e.g. from huggingface.co/timm/${spec}) or run weights-tools/export_timm.py ${spec} DIR, then pass --model DIR`,
+    );
+  }
+  throw new ConfigError('no-model', `--model ${spec}: no such folder (expected a timm hub folder with config.json and model.safetensors)`);
+}
+
+export interface NamedImage {
+  path: string;
+  image: RawImage;
+}
+
+const IMAGE_EXT = /\.(png|jpe?g)$/i;
+
+/** Image files named on the command line (folders expand to their PNG/JPEG files); default: the bundled images. */
+export function openImages(paths: readonly string[]): NamedImage[] {
+  const files: string[] = [];
+  for (const p of paths.length ? paths : [bundledImagesDir()]) {
+    if (!existsSync(p)) throw new ImageError('no-file', `${p}: no such file`);
+    if (statSync(p).isDirectory()) {
+      const inDir = readdirSync(p).filter((f) => IMAGE_EXT.test(f)).sort().map((f) => join(p, f));
+      if (inDir.length === 0) throw new ImageError('no-file', `${p}: folder has no .png/.jpg images`);
+      files.push(...inDir);
+    } else files.push(p);
+  }
+  return files.map((path) => ({ path, image: readImageFileSync(path) }));
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+/**
+ * The vitlens command line. Exit codes: 0 success, 1 the work failed (bad file, bad model,
+ * no GPU; one line saying what and how to fix it), 2 bad usage.
+ */
+import { VitlensError } from '../errors.js';
+import { CliError } from './errors.js';
+import { predict, predictHelp } from './commands/predict.js';
+
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string; summary: string }> = {
+  predict: { run: predict, help: predictHelp, summary: 'top-k classes for images' },
+};
+
+const USAGE = `vitlens — what a Vision Transformer looks at, on WebGPU
+
+Usage: vitlens <command> [options]
+
+Commands:
+${Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`).join('\n')}
+
+Run \`vitlens <command> --help\` for a command's options.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    console.log(USAGE);
+    return cmd ? 0 : 2;
+  }
+  const c = COMMANDS[cmd];
+  if (!c) {
+    console.error(`vitlens: unknown command "${cmd}"\n\n${USAGE}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(c.help);
+    return 0;
+  }
+  try {
+    await c.run(rest);
+    return 0;
+  } catch (e) {
+    if (e instanceof CliError) {
+      console.error(`vitlens ${cmd}: ${e.message}`);
+      return 2;
+    }
+    if (e instanceof VitlensError) {
+      console.error(`vitlens ${cmd}: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,33 @@
+/**
+ * vitlens — Vision Transformer explainability on WebGPU (browser-safe entry point: no Node
+ * modules, no Dawn). Hand it your GPUDevice with `createContext`, load a timm model from a
+ * config.json object and model.safetensors bytes, and run it.
+ */
+export * from './errors.js';
+
+export { GpuContext, type GpuContextOptions, type DeviceInfo, type KernelFamily } from './gpu/context.js';
+export { Tensor } from './gpu/tensor.js';
+export type { KernelTiming } from './gpu/profiler.js';
+
+export { configFromHub, configFromName, configFromArgs, numPrefixTokens, type VitConfig } from './model/config.js';
+export { knownTimmModels } from './model/timm-models.js';
+export { expectedParams, checkWeights, type ParamSpec } from './model/weights.js';
+export { VisionTransformer, type ForwardOptions, type ForwardResult, type Seed } from './model/vit.js';
+export { loadModelFromBytes, loadModelFromConfig } from './model/load.js';
+export { imageBatch, inputTensor } from './model/input.js';
+export { classify, logitsOf, topK, softmax, type Prediction } from './model/predict.js';
+export { gradients, type GradientRequest, type GradientResult } from './model/gradients.js';
+export { classTarget, probTarget, conceptTarget, type Target } from './model/targets.js';
+export { tapMatches, type TapSelector } from './model/taps.js';
+
+export { parseSafetensors, serializeSafetensors, toFloat32, toIntArray, type SafetensorsFile, type TensorEntry } from './io/safetensors.js';
+export { fromImageData, toRgb, toGray, dropAlpha, stackBatch, type RawImage, type ImageDataLike } from './io/image.js';
+export { preprocess, resizeAndCrop, resolveDataConfig, normalizeToTensor, type DataConfig, type PretrainedCfg } from './io/preprocess.js';
+export { resizePil, resizeFloatAntialiased, upsampleBilinear } from './io/resize.js';
+
+import { GpuContext, type GpuContextOptions } from './gpu/context.js';
+
+/** A vitlens context on a device you created (e.g. in a browser: `await adapter.requestDevice()`). */
+export function createContext(device: GPUDevice, options: Omit<GpuContextOptions, 'device'> = {}): GpuContext {
+  return new GpuContext({ ...options, device });
+}

@@ -1,0 +1,8 @@
+/**
+ * vitlens/node — everything from `vitlens`, plus Dawn device creation and file access for Node.
+ */
+export * from '../index.js';
+export { createNodeContext, type NodeContextOptions } from './device.js';
+export { loadModelDir, readHubConfig } from './load.js';
+export { decodeImage, readImageFile, readImageFileSync, sniffImageFormat } from '../io/decode-node.js';
+export { pacedGpuWait } from './wait.js';

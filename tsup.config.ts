@@ -1,0 +1,13 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: { index: 'src/index.ts', node: 'src/node/index.ts', cli: 'src/cli/main.ts' },
+  format: ['esm'],
+  target: 'node20',
+  dts: { entry: { index: 'src/index.ts', node: 'src/node/index.ts' } },
+  sourcemap: true,
+  clean: true,
+  splitting: true,
+  // Dawn's native module and the Node-only decoders stay external.
+  external: ['webgpu', 'pngjs', 'jpeg-js'],
+});

@@ -31,3 +31,6 @@ import { GpuContext, type GpuContextOptions } from './gpu/context.js';
 export function createContext(device: GPUDevice, options: Omit<GpuContextOptions, 'device'> = {}): GpuContext {
   return new GpuContext({ ...options, device });
 }
+
+export * as explain from './explain/index.js';
+export type { ExplanationMaps, ClassSpec } from './explain/index.js';

@@ -49,7 +49,7 @@ export interface AttentionGraphOptions {
   residual?: boolean;
 }
 
-export interface RolloutOptions extends AttentionGraphOptions {
+export interface AbnarRolloutOptions extends AttentionGraphOptions {
   /** Row of J to return: the output token whose rollout is wanted. Default 0 (CLS). */
   token?: number;
 }
@@ -131,7 +131,7 @@ export function attentionGraph(attn: Float32Array | Float64Array, L: number, H: 
  * J = Â_{L-1} ... Â_0, over all N input tokens (index 0 = CLS), float64.
  * attn: (L, H, N, N) contiguous, attn[l][h][i][j], row = query.
  */
-export function abnarRollout(attn: Float32Array | Float64Array, L: number, H: number, N: number, opts: RolloutOptions = {}): Float64Array {
+export function abnarRollout(attn: Float32Array | Float64Array, L: number, H: number, N: number, opts: AbnarRolloutOptions = {}): Float64Array {
   const token = opts.token ?? 0;
   checkToken(token, N, 'rollout token');
   const A = attentionGraph(attn, L, H, N, opts);

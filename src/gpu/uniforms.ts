@@ -17,8 +17,12 @@ export interface UniformStruct<F extends Record<string, ScalarType>> {
   pack(values: { [K in keyof F]: number }, view: DataView, offset: number): void;
 }
 
+/** WGSL keywords that cannot name a struct member (the common ones a parameter might be called). */
+const WGSL_KEYWORDS = new Set(['discard', 'loop', 'break', 'continue', 'return', 'switch', 'case', 'default', 'if', 'else', 'for', 'while', 'let', 'var', 'const', 'fn', 'struct', 'true', 'false', 'enable', 'override', 'alias', 'diagnostic', 'requires', 'continuing', 'const_assert']);
+
 export function uniformStruct<F extends Record<string, ScalarType>>(fields: F): UniformStruct<F> {
   const names = Object.keys(fields) as (keyof F & string)[];
+  for (const n of names) if (WGSL_KEYWORDS.has(n)) throw new Error(`uniform field "${n}" is a WGSL keyword`);
   const byteSize = Math.max(16, Math.ceil((4 * names.length) / 16) * 16);
   return {
     fields,

@@ -1,5 +1,5 @@
 /**
- * Elementwise kernels over flat f32 tensors: fill, add, GELU and the GELU gradient. Each
+ * Elementwise kernels over flat f32 tensors: fill, add, axpy, abs, GELU and the GELU gradient. Each
  * invocation handles one element; `bmod` lets an operand saved by the forward pass be broadcast
  * over the targets of a multi-target backward (index i reads element i % bmod).
  */
@@ -48,6 +48,16 @@ const axpyKernel = defineKernel({
   body: `${INDEX}\n  Y[i] += p.alpha * X[i];\n}`,
 });
 
+const absKernel = defineKernel({
+  name: 'abs',
+  params: Params,
+  bindings: [
+    { name: 'X', access: 'read' },
+    { name: 'Y', access: 'read_write' },
+  ],
+  body: `${INDEX}\n  Y[i] = abs(X[i]);\n}`,
+});
+
 const geluKernel = defineKernel({
   name: 'gelu',
   params: Params,
@@ -90,6 +100,10 @@ export function add(ctx: GpuContext, a: Tensor, b: Tensor, y: Tensor, o: { alpha
 
 export function axpy(ctx: GpuContext, x: Tensor, y: Tensor, alpha = 1, n = y.size): void {
   if (n > 0) ctx.dispatch(axpyKernel, [x, y], params(n, { alpha }), groups(n));
+}
+
+export function absolute(ctx: GpuContext, x: Tensor, y: Tensor, n = y.size): void {
+  if (n > 0) ctx.dispatch(absKernel, [x, y], params(n), groups(n));
 }
 
 export function geluForward(ctx: GpuContext, u: Tensor, y: Tensor, n = y.size): void {

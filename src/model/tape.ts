@@ -14,6 +14,12 @@ import type { GpuContext } from '../gpu/context.js';
 import { Tensor } from '../gpu/tensor.js';
 import { axpy } from '../kernels/elementwise.js';
 
+/** What identifies a forward tensor in the backward: its storage id and shape (it may be released). */
+export interface TensorRef {
+  readonly id: number;
+  readonly shape: readonly number[];
+}
+
 export interface TapeRecord {
   kind: string;
   /** Forward inputs that receive gradients. */
@@ -77,7 +83,7 @@ export class Backward {
   ) {}
 
   /** Current gradient of forward tensor `t`, if any contribution arrived. */
-  gradOf(t: Tensor): Tensor | undefined {
+  gradOf(t: TensorRef): Tensor | undefined {
     return this.grads.get(t.id);
   }
 
@@ -85,7 +91,7 @@ export class Backward {
    * The buffer to write the gradient of `t` into. `accumulate` is true when it already holds
    * contributions, in which case the kernel must add.
    */
-  into(t: Tensor): { g: Tensor; accumulate: boolean } {
+  into(t: TensorRef): { g: Tensor; accumulate: boolean } {
     const g = this.grads.get(t.id);
     if (g) return { g, accumulate: true };
     const fresh = this.ctx.empty([this.T, ...t.shape]);
@@ -97,7 +103,7 @@ export class Backward {
    * Adds a finished contribution `c` (owned by the caller, [T, ...shape]) to the gradient of
    * `t`: adopted as is when it is the first, otherwise added and released.
    */
-  add(t: Tensor, c: Tensor): void {
+  add(t: TensorRef, c: Tensor): void {
     const g = this.grads.get(t.id);
     if (!g) {
       this.grads.set(t.id, c);
@@ -108,7 +114,7 @@ export class Backward {
   }
 
   /** d(to) += d(from) for identity edges (residual connections): shared when safe, else copied. */
-  passThrough(to: Tensor, from: Tensor): void {
+  passThrough(to: TensorRef, from: TensorRef): void {
     const g = this.grads.get(from.id);
     if (!g) return;
     if (this.keptIds.has(g.id) || this.grads.has(to.id)) {
@@ -131,14 +137,14 @@ export class Backward {
   }
 
   /** Called when every contribution to `t` has arrived (its creator is being processed). */
-  complete(t: Tensor): void {
+  complete(t: TensorRef): void {
     const name = this.gradTaps.get(t.id);
     const g = this.grads.get(t.id);
     if (name && g && !this.kept.has(name)) this.keep(name, g);
   }
 
   /** Drops the gradient of `t` once its creator has consumed it. */
-  drop(t: Tensor): void {
+  drop(t: TensorRef): void {
     const g = this.grads.get(t.id);
     if (g) {
       this.grads.delete(t.id);
@@ -173,7 +179,7 @@ export type GradientFn = (rec: TapeRecord, bw: Backward) => void;
 
 export interface BackwardRequest {
   /** Seeds: forward tensor -> its gradient [T, ...shape] (ownership passes to the backward). */
-  seeds: { tensor: Tensor; grad: Tensor }[];
+  seeds: { tensor: TensorRef; grad: Tensor }[];
   T: number;
   /** Forward tensors whose gradients to return, by tap name. */
   gradTaps: Map<number, string>;

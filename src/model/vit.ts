@@ -14,7 +14,7 @@ import { numPrefixTokens, type VitConfig } from './config.js';
 import { attention, average, assemble, gelu, GRADIENTS, layerNorm, linear, patchify, pool, type OpContext, type Param } from './ops/index.js';
 import type { TokenParams } from './ops/embed.js';
 import { nativeGrid, resamplePosEmbed } from './pos-embed.js';
-import { runBackward, Tape, type BackwardResult } from './tape.js';
+import { runBackward, Tape, type BackwardResult, type TensorRef } from './tape.js';
 import { tapMatches, type TapSelector } from './taps.js';
 import type { WeightMap } from './weights.js';
 
@@ -38,16 +38,16 @@ export interface ForwardResult {
   latent: Tensor;
   taps: Map<string, Tensor>;
   tape: Tape | null;
-  /** Forward tensor ids of every tap point, for gradient taps. */
-  tapIds: Map<number, string>;
+  /** Every tap point by name (id and shape), kept or not: gradients can be asked of them and seeds enter there. */
+  tapPoints: Map<string, TensorRef>;
   /** Releases logits, latent, taps and an unused tape. */
   release(): void;
 }
 
 export interface Seed {
-  /** Where the gradient enters: the logits [B, C] or the latent feature [B, D]. */
-  at: 'logits' | 'latent';
-  /** [T * B, C or D]: T gradients at once (ownership passes to the backward). */
+  /** Where the gradient enters: a tap point — `logits` [B, C], `latent` [B, D], `block.<l>`, ... */
+  at: string;
+  /** [T, ...shape of that tap]: T gradients at once (ownership passes to the backward). */
   grad: Tensor;
   T: number;
 }
@@ -159,14 +159,14 @@ export class VisionTransformer {
     const tape = opts.record ? new Tape(this.ctx, opts.weightGrads ?? false) : null;
     const op: OpContext = { ctx: this.ctx, tape };
     const taps = new Map<string, Tensor>();
-    const tapIds = new Map<number, string>([[images.id, 'input']]);
+    const points = new Map<string, TensorRef>([['input', { id: images.id, shape: images.shape }]]);
     const grid = this.gridFor(H, W);
-    const z0 = this.embed(op, images, { B, H, W }, taps, tapIds, opts.taps);
+    const z0 = this.embed(op, images, { B, H, W }, taps, points, opts.taps);
     const N = this.numPrefix + grid[0] * grid[1];
-    const zL = this.encode(op, z0, B, N, taps, tapIds, opts.taps);
-    const { latent, logits } = this.head(op, zL, B, N, tapIds);
+    const zL = this.encode(op, z0, B, N, taps, points, opts.taps);
+    const { latent, logits } = this.head(op, zL, B, N, points);
     zL.release();
-    return makeResult({ B, N, grid, logits, latent, taps, tape, tapIds });
+    return makeResult({ B, N, grid, logits, latent, taps, tape, tapPoints: points });
   }
 
   /** Pixels -> tokens entering block 0 ([B*N, D]); taps `embed`. */
@@ -175,7 +175,7 @@ export class VisionTransformer {
     images: Tensor,
     s: { B: number; H: number; W: number },
     taps: Map<string, Tensor>,
-    tapIds: Map<number, string>,
+    points: Map<string, TensorRef>,
     select?: TapSelector,
   ): Tensor {
     const c = this.config;
@@ -198,7 +198,7 @@ export class VisionTransformer {
       { B: s.B, N, NP: this.numPrefix, D: c.embedDim, posPrefix: !c.noEmbedClass },
     );
     E.release();
-    this.tap('embed', z, taps, tapIds, select);
+    this.tap('embed', z, taps, points, select);
     if (c.preNorm) {
       const zn = layerNorm(op, z, s.B * N, this.param('norm_pre.weight'), this.param('norm_pre.bias'), c.normEps);
       z.release();
@@ -217,7 +217,7 @@ export class VisionTransformer {
     B: number,
     N: number,
     taps: Map<string, Tensor>,
-    tapIds: Map<number, string>,
+    points: Map<string, TensorRef>,
     select?: TapSelector,
     from = 0,
   ): Tensor {
@@ -226,13 +226,13 @@ export class VisionTransformer {
     for (let l = from; l < c.depth; l++) {
       const p = (n: string) => this.param(`blocks.${l}.${n}`);
       const y = layerNorm(op, z, M, p('norm1.weight'), p('norm1.bias'), c.normEps);
-      this.tap(`tokens.${l}`, y, taps, tapIds, select);
+      this.tap(`tokens.${l}`, y, taps, points, select);
       const qkv = linear(op, { x: y, M, weight: p('attn.qkv.weight'), bias: this.maybeParam(`blocks.${l}.attn.qkv.bias`) });
       y.release();
-      this.tap(`qkv.${l}`, qkv, taps, tapIds, select);
+      this.tap(`qkv.${l}`, qkv, taps, points, select);
       const { probs, out } = attention(op, qkv, { B, N, H: c.numHeads, D: c.embedDim }, l);
       qkv.release();
-      this.tap(`attn.${l}`, probs, taps, tapIds, select);
+      this.tap(`attn.${l}`, probs, taps, points, select);
       probs.release();
       const z1 = linear(op, { x: out, M, weight: p('attn.proj.weight'), bias: p('attn.proj.bias'), layerScale: this.maybeParam(`blocks.${l}.ls1.gamma`), residual: z });
       out.release();
@@ -250,13 +250,13 @@ export class VisionTransformer {
       z = linear(op, { x: h, M, weight: p('mlp.fc2.weight'), bias: p('mlp.fc2.bias'), layerScale: this.maybeParam(`blocks.${l}.ls2.gamma`), residual: z1 });
       h.release();
       z1.release();
-      this.tap(`block.${l}`, z, taps, tapIds, select);
+      this.tap(`block.${l}`, z, taps, points, select);
     }
     return z;
   }
 
   /** Pooling, final norm and classifier on the last block's tokens [B*N, D]. */
-  head(op: OpContext, zL: Tensor, B: number, N: number, tapIds: Map<number, string>): { latent: Tensor; logits: Tensor | null } {
+  head(op: OpContext, zL: Tensor, B: number, N: number, points: Map<string, TensorRef>): { latent: Tensor; logits: Tensor | null } {
     const c = this.config;
     const D = c.embedDim;
     const normName = c.fcNorm ? 'fc_norm' : 'norm';
@@ -284,8 +284,8 @@ export class VisionTransformer {
     } else if (c.numClasses > 0) {
       logits = linear(op, { x: f0, M: B, weight: this.param('head.weight'), bias: this.param('head.bias') });
     }
-    tapIds.set(latent.id, 'latent');
-    if (logits) tapIds.set(logits.id, 'logits');
+    points.set('latent', { id: latent.id, shape: latent.shape });
+    if (logits) points.set('logits', { id: logits.id, shape: logits.shape });
     return { latent, logits };
   }
 
@@ -298,20 +298,24 @@ export class VisionTransformer {
     const tape = result.tape;
     if (!tape) throw new InputError('no-tape', 'backward() needs a forward run with { record: true }');
     result.tape = null;
-    const target = seed.at === 'logits' ? result.logits : result.latent;
-    if (!target) throw new InputError('no-logits', `${this.config.architecture} has no classifier: use a latent (concept) target`);
-    if (seed.grad.size !== seed.T * target.size) {
-      throw new InputError('bad-seed', `seed gradient has ${seed.grad.size} values, expected T*B*${target.shape[1]} = ${seed.T * target.size}`);
+    if (seed.at === 'logits' && !result.logits) throw new InputError('no-logits', `${this.config.architecture} has no classifier: use a latent (concept) target`);
+    const target = result.tapPoints.get(seed.at);
+    if (!target) throw new InputError('bad-seed', `no tap point "${seed.at}" in this forward (see taps.ts for names)`);
+    const size = target.shape.reduce((a, b) => a * b, 1);
+    if (seed.grad.size !== seed.T * size) {
+      throw new InputError('bad-seed', `seed gradient has ${seed.grad.size} values, expected T x [${target.shape.join(', ')}] = ${seed.T * size}`);
     }
     const ids = new Map<number, string>();
-    for (const [id, name] of result.tapIds) if (tapMatches(gradTaps, name)) ids.set(id, name);
+    for (const [name, ref] of result.tapPoints) if (tapMatches(gradTaps, name)) ids.set(ref.id, name);
     const named = new Set<string>();
-    for (let l = 0; l < this.config.depth; l++) if (tapMatches(gradTaps, `attn.${l}`)) named.add(`attn.${l}`);
+    for (let l = 0; l < this.config.depth; l++) {
+      for (const name of [`attn.${l}`, `scores.${l}`]) if (tapMatches(gradTaps, name)) named.add(name);
+    }
     return runBackward(tape, GRADIENTS, { seeds: [{ tensor: target, grad: seed.grad }], T: seed.T, gradTaps: ids, namedTaps: named });
   }
 
-  private tap(name: string, t: Tensor, taps: Map<string, Tensor>, tapIds: Map<number, string>, select?: TapSelector): void {
-    tapIds.set(t.id, name);
+  private tap(name: string, t: Tensor, taps: Map<string, Tensor>, points: Map<string, TensorRef>, select?: TapSelector): void {
+    points.set(name, { id: t.id, shape: t.shape });
     if (tapMatches(select, name)) taps.set(name, t.retain());
   }
 

@@ -5,7 +5,7 @@
  *   O = P V, heads concatenated head-major into [B*N, D].
  *
  * Backward, per head, from dO:  dP = dO V^T (exposed as the attention-gradient tap),
- * dS = P * (dP - rowsum(dP * P)),  dQ = scale dS K,  dK = scale dS^T Q,  dV = P^T dO,
+ * dS = P * (dP - rowsum(dP * P)) (the `scores.<l>` tap),  dQ = scale dS K,  dK = scale dS^T Q,  dV = P^T dO,
  * written into the matching columns of dqkv.
  */
 import type { Tensor } from '../../gpu/tensor.js';
@@ -78,6 +78,8 @@ export function attentionGrad(rec: TapeRecord, bw: Backward): void {
   const dS = ctx.empty([T, B, H, N, N]);
   softmaxGrad(ctx, dP, probs, dS, TB * H * N, B * H * N, N);
   dP.release();
+  // vit-explain's hooked gradient rollout reads this: the gradient of the pre-softmax scores.
+  if (bw.wants(`scores.${layer}`)) bw.keep(`scores.${layer}`, dS);
   const { g: dqkv, accumulate } = bw.into(rec.inputs[0]);
   const dqkvBatch = { s1: N * 3 * D, s2: hd };
   // dQ = scale dS K

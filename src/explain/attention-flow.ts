@@ -1,0 +1,55 @@
+/**
+ * Attention flow and Abnar rollout maps of a model's images: the attention probabilities come
+ * from the GPU forward, the exact max-flow runs on the CPU (flow.ts, maxflow.ts).
+ */
+import type { Tensor } from '../gpu/tensor.js';
+import type { VisionTransformer } from '../model/vit.js';
+import { abnarRollout, attentionFlow, type FlowVariant, type ProgressCallback } from './flow.js';
+import type { ExplanationMaps } from './maps.js';
+
+/** All blocks' attention of image b as one [L, H, N, N] array (the layout flow.ts takes). */
+async function attentionStack(model: VisionTransformer, images: Tensor): Promise<{ per: Float32Array[]; grid: [number, number]; N: number }> {
+  const { config } = model;
+  const fwd = model.forward(images, { taps: ['attn.*'] });
+  try {
+    const { B, N } = fwd;
+    const H = config.numHeads;
+    const block = H * N * N;
+    const per = Array.from({ length: B }, () => new Float32Array(config.depth * block));
+    for (let l = 0; l < config.depth; l++) {
+      const a = await fwd.taps.get(`attn.${l}`)!.read();
+      for (let b = 0; b < B; b++) per[b].set(a.subarray(b * block, (b + 1) * block), l * block);
+    }
+    return { per, grid: fwd.grid, N };
+  } finally {
+    fwd.release();
+  }
+}
+
+export interface FlowMapOptions {
+  variant?: FlowVariant;
+  onProgress?: ProgressCallback;
+}
+
+/** Attention flow from the class token to each patch token (maps[0][b]); index 0 = first patch. */
+export async function attentionFlowMaps(model: VisionTransformer, images: Tensor, opts: FlowMapOptions = {}): Promise<ExplanationMaps> {
+  const { per, grid, N } = await attentionStack(model, images);
+  const NP = model.numPrefix;
+  const variant = opts.variant ?? 'abnar';
+  const maps = per.map((attn, b) => {
+    const f = attentionFlow(attn, model.config.depth, model.config.numHeads, N, {
+      variant,
+      onProgress: opts.onProgress ? (done, total) => opts.onProgress!(b * total + done, per.length * total) : undefined,
+    });
+    return Float32Array.from(f.subarray(NP));
+  });
+  return { method: `flow-${variant}`, grid, signed: false, maps: [maps] };
+}
+
+/** Abnar & Zuidema rollout (rows of mean_h A + I normalised, float64), CLS row over the patches. */
+export async function abnarRolloutMaps(model: VisionTransformer, images: Tensor): Promise<ExplanationMaps> {
+  const { per, grid, N } = await attentionStack(model, images);
+  const NP = model.numPrefix;
+  const maps = per.map((attn) => Float32Array.from(abnarRollout(attn, model.config.depth, model.config.numHeads, N).subarray(NP)));
+  return { method: 'rollout-abnar', grid, signed: false, maps: [maps] };
+}

@@ -1,0 +1,65 @@
+/**
+ * Class-discriminative attention maps (Brocki & Chung 2023), as the authors' CDAM notebook
+ * computes them: for the tokens T entering the last block's attention (its norm1 output) and a
+ * score s, S_i = sum_d T_id * ds/dT_id over the patch tokens i — signed, unclipped, at grid
+ * resolution. The score is a class logit (class-based CDAM) or the dot product of the final
+ * feature with a concept vector (concept-based CDAM); all targets share one backward.
+ */
+import { InputError } from '../errors.js';
+import type { Tensor } from '../gpu/tensor.js';
+import { tokenDot } from '../kernels/explain/token-dot.js';
+import { gradients } from '../model/gradients.js';
+import { classTarget, conceptTarget, type Target } from '../model/targets.js';
+import type { VisionTransformer } from '../model/vit.js';
+import { readMaps, type ExplanationMaps } from './maps.js';
+import { resolveClasses, type ClassSpec } from './targets.js';
+
+async function cdamFor(model: VisionTransformer, images: Tensor, targets: Target[], method: string): Promise<ExplanationMaps> {
+  const { ctx, config } = model;
+  const last = `tokens.${config.depth - 1}`;
+  const T = targets.length;
+  const g = gradients(model, images, targets, { taps: [last], grads: [last] });
+  try {
+    const { B, N } = g.forward;
+    const NP = model.numPrefix;
+    const P = N - NP;
+    const scores = ctx.empty([T * B, P]);
+    tokenDot(ctx, g.forward.taps.get(last)!, g.grads.get(last)!, scores, { Z: T * B, B, N, D: config.embedDim, first: NP, count: P });
+    const maps = await readMaps(scores, T, B);
+    scores.release();
+    return { method, grid: g.forward.grid, signed: true, maps };
+  } finally {
+    g.release();
+  }
+}
+
+/** Class-based CDAM for each class spec (several classes in one backward). */
+export async function cdam(model: VisionTransformer, images: Tensor, classes: ClassSpec | readonly ClassSpec[]): Promise<ExplanationMaps> {
+  const ids = await resolveClasses(model, images, classes);
+  const out = await cdamFor(model, images, ids.map((c) => classTarget(c)), 'cdam');
+  return { ...out, classes: ids };
+}
+
+/**
+ * Concept-based CDAM: one map per concept vector ([D], or [B*D] with one vector per image).
+ * Build a concept from example images with `conceptVector`.
+ */
+export async function conceptCdam(model: VisionTransformer, images: Tensor, concepts: Float32Array | readonly Float32Array[]): Promise<ExplanationMaps> {
+  const list = concepts instanceof Float32Array ? [concepts] : [...concepts];
+  if (list.length === 0) throw new InputError('bad-targets', 'no concept vectors given');
+  return cdamFor(model, images, list.map((v) => conceptTarget(v)), 'cdam-concept');
+}
+
+/** A concept vector: the mean final feature (latent) of example images, as the CDAM paper builds them. */
+export async function conceptVector(model: VisionTransformer, examples: Tensor): Promise<Float32Array> {
+  const r = model.forward(examples);
+  try {
+    const latent = await r.latent.read();
+    const D = model.config.embedDim;
+    const out = new Float32Array(D);
+    for (let b = 0; b < r.B; b++) for (let d = 0; d < D; d++) out[d] += latent[b * D + d] / r.B;
+    return out;
+  } finally {
+    r.release();
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Gradient attention rollout (vit-explain `grad_rollout`): per block F = mean_h(A * G), negative
+ * values clamped to 0, the lowest `discardRatio` discarded (the CLS->CLS entry is NOT spared —
+ * that line is commented out in the reference), then the rollout's (F + I)/2, normalisation
+ * and product; CLS row over patches, max-normalised.
+ *
+ * Which gradient G is paired with block l:
+ *  - `pairing: 'hooked'` (default): exactly what vit-explain's VITAttentionGradRollout class
+ *    returns. Its hook on attn_drop records the gradient w.r.t. the pre-softmax scores (the
+ *    `scores.<l>` tap), and hooks fire in backward order, so block l is paired with the score
+ *    gradient of block L-1-l (vit-explain issue #6).
+ *  - `pairing: 'same-block'`: each block's own gradient w.r.t. its attention probabilities —
+ *    the method as intended.
+ * Several targets run in one backward.
+ */
+import type { Tensor } from '../gpu/tensor.js';
+import { fuseHeads } from '../kernels/explain/fuse-heads.js';
+import { gradients } from '../model/gradients.js';
+import { classTarget } from '../model/targets.js';
+import type { VisionTransformer } from '../model/vit.js';
+import { maxNormalize, readMaps, type ExplanationMaps } from './maps.js';
+import { chainClsRow, checkDiscardRatio, discardAndNormalize } from './rollout.js';
+import { resolveClasses, type ClassSpec } from './targets.js';
+
+export interface GradRolloutOptions {
+  discardRatio?: number;
+  pairing?: 'hooked' | 'same-block';
+  normalize?: 'vit-explain' | 'rows';
+}
+
+export async function gradientRollout(model: VisionTransformer, images: Tensor, classes: ClassSpec | readonly ClassSpec[], opts: GradRolloutOptions = {}): Promise<ExplanationMaps> {
+  const discardRatio = opts.discardRatio ?? 0.9;
+  checkDiscardRatio(discardRatio);
+  const hooked = (opts.pairing ?? 'hooked') === 'hooked';
+  const ids = await resolveClasses(model, images, classes);
+  const T = ids.length;
+  const { ctx, config } = model;
+  const L = config.depth;
+  const g = gradients(model, images, ids.map((c) => classTarget(c)), { taps: ['attn.*'], grads: [hooked ? 'scores.*' : 'attn.*'] });
+  try {
+    const { B, N } = g.forward;
+    const fused = ctx.empty([T * B, N, N]);
+    const row = chainClsRow(model, T * B, N, (l, out) => {
+      const grad = hooked ? g.grads.get(`scores.${L - 1 - l}`)! : g.grads.get(`attn.${l}`)!;
+      fuseHeads(ctx, { attn: g.forward.taps.get(`attn.${l}`)!, grad, out: fused, B, T, H: config.numHeads, N, fusion: 'mean', reluAfter: true });
+      discardAndNormalize(model, fused, out, T * B, N, discardRatio, false, opts.normalize ?? 'vit-explain');
+    }, 'product');
+    fused.release();
+    const maps = await readMaps(row, T, B);
+    row.release();
+    const NP = model.numPrefix;
+    return { method: hooked ? 'grad-rollout' : 'grad-rollout-same-block', grid: g.forward.grid, signed: false, classes: ids, maps: maps.map((r) => r.map((m) => maxNormalize(m.slice(NP)))) };
+  } finally {
+    g.release();
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * What explanation methods return: one map per (target, image) on the patch grid, patch (r, c)
+ * at index r * gw + c, raw (no upsampling, no colour mapping). `signed` maps (CDAM, TAM, raw
+ * GradCAM) are meant for a diverging colour map centred on zero.
+ */
+import type { Tensor } from '../gpu/tensor.js';
+
+export interface ExplanationMaps {
+  method: string;
+  /** [gh, gw] */
+  grid: [number, number];
+  /** maps[t][b], each gh * gw values. Target-independent methods have one row (t = 0). */
+  maps: Float32Array[][];
+  signed: boolean;
+  /** Class id per [t][b] for class-specific methods. */
+  classes?: number[][];
+}
+
+/** Splits a [T*B, P] tensor's data into maps[t][b]. */
+export async function readMaps(t: Tensor, T: number, B: number): Promise<Float32Array[][]> {
+  const all = await t.read();
+  const P = all.length / (T * B);
+  return Array.from({ length: T }, (_, ti) => Array.from({ length: B }, (_, b) => all.slice((ti * B + b) * P, (ti * B + b + 1) * P)));
+}
+
+/** Divides a map by its maximum (vit-explain's final step; 0/0 gives NaN as in the reference). */
+export function maxNormalize(m: Float32Array): Float32Array {
+  let max = -Infinity;
+  for (const v of m) max = Math.max(max, v);
+  return m.map((v) => v / max);
+}
+
+/** pytorch-grad-cam's scale_cam_image at grid resolution: (c - min) / (1e-7 + max(c - min)). */
+export function minMaxScale(m: Float32Array): Float32Array {
+  let min = Infinity;
+  for (const v of m) min = Math.min(min, v);
+  let max = -Infinity;
+  for (const v of m) max = Math.max(max, v - min);
+  return m.map((v) => Math.fround(Math.fround(v - min) / Math.fround(1e-7 + max)));
+}

@@ -1,0 +1,33 @@
+/**
+ * Relevance propagation for self-attention (Chefer, Gur & Wolf 2021, "Generic attention-model
+ * explainability", rules 5 and 6, as Transformer-MM-Explainability's generate_relevance):
+ *   R = I;  for each block: R = R + mean_h((dy/dA * A)^+) R;   map = R[CLS, patches], unnormalised.
+ * The CLS row is propagated as a row vector (last block first): r <- r + r Abar_l.
+ */
+import type { Tensor } from '../gpu/tensor.js';
+import { fuseHeads } from '../kernels/explain/fuse-heads.js';
+import { gradients } from '../model/gradients.js';
+import { classTarget } from '../model/targets.js';
+import type { VisionTransformer } from '../model/vit.js';
+import { readMaps, type ExplanationMaps } from './maps.js';
+import { chainClsRow } from './rollout.js';
+import { resolveClasses, type ClassSpec } from './targets.js';
+
+export async function relevance(model: VisionTransformer, images: Tensor, classes: ClassSpec | readonly ClassSpec[]): Promise<ExplanationMaps> {
+  const ids = await resolveClasses(model, images, classes);
+  const T = ids.length;
+  const { ctx, config } = model;
+  const g = gradients(model, images, ids.map((c) => classTarget(c)), { taps: ['attn.*'], grads: ['attn.*'] });
+  try {
+    const { B, N } = g.forward;
+    const row = chainClsRow(model, T * B, N, (l, out) => {
+      fuseHeads(ctx, { attn: g.forward.taps.get(`attn.${l}`)!, grad: g.grads.get(`attn.${l}`)!, out, B, T, H: config.numHeads, N, fusion: 'mean', reluEach: true });
+    }, 'residual-sum');
+    const maps = await readMaps(row, T, B);
+    row.release();
+    const NP = model.numPrefix;
+    return { method: 'relevance', grid: g.forward.grid, signed: false, classes: ids, maps: maps.map((r) => r.map((m) => m.slice(NP))) };
+  } finally {
+    g.release();
+  }
+}

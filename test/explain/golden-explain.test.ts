@@ -1,0 +1,147 @@
+/**
+ * Every explanation method against the authors' reference code (../shared/golden), on every case
+ * folder: which maps a case stores decides what is checked, from the tensor names its manifest
+ * lists (rollout/<fusion>/<ratio>, grad_rollout[_hooked]/<t>/<ratio>, chefer/<t>, cdam_class/<t>,
+ * cdam_concept, tam/<t>, gradcam[_raw]/<t>, blankout/<t>, abnar_rollout, attention_flow).
+ *
+ * Tolerances: max abs error <= 1e-3 x the map's largest magnitude and Spearman >= 0.999 per map
+ * (issue 4). Float32 rounding moves maps by ~1e-6 relative; the discard step of rollout can swap an
+ * entry that sits within an ulp of the threshold (golden README: a swap moved values by ~3e-4), which
+ * 1e-3 still covers. Attention flow is exact on the CPU: 1e-6 relative (float32 storage of the reference).
+ *
+ * Token ablation and occlusion cost one forward per patch; on cases where that exceeds a budget, a
+ * fixed sample of patches is checked (the full map is checked on the cases within budget).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tokenAblation } from '../../src/explain/ablation.js';
+import { abnarRolloutMaps, attentionFlowMaps } from '../../src/explain/attention-flow.js';
+import { cdam, conceptCdam } from '../../src/explain/cdam.js';
+import { gradientRollout } from '../../src/explain/grad-rollout.js';
+import { gradCam } from '../../src/explain/gradcam.js';
+import { occlusion } from '../../src/explain/occlusion.js';
+import { relevance } from '../../src/explain/relevance.js';
+import { attentionRollout } from '../../src/explain/rollout.js';
+import type { Tensor } from '../../src/gpu/tensor.js';
+import type { VisionTransformer } from '../../src/model/vit.js';
+import { loadModelDir } from '../../src/node/load.js';
+import { maxAbs, maxAbsDiff, spearman } from '../helpers/compare.js';
+import { goldenCases, type GoldenCase } from '../helpers/golden.js';
+import { gpuContext } from '../helpers/gpu.js';
+
+const REL = 1e-3;
+const SPEARMAN = 0.999;
+/** Multiply-adds of perturbation forwards a test may spend per case. */
+const PERTURBATION_BUDGET = 4e9;
+
+function expectMapsClose(label: string, got: Float32Array[], expected: Float32Array, opts: { rel?: number; only?: number[] } = {}) {
+  const B = got.length;
+  const P = expected.length / B;
+  for (let b = 0; b < B; b++) {
+    let e = expected.subarray(b * P, (b + 1) * P);
+    let g = got[b];
+    if (opts.only) {
+      e = Float32Array.from(opts.only, (p) => e[p]);
+      g = Float32Array.from(opts.only, (p) => g[p]);
+    }
+    const scale = maxAbs(e);
+    const err = maxAbsDiff(g, e).max;
+    expect(err, `${label}, image ${b}: max abs err ${err} vs scale ${scale}`).toBeLessThanOrEqual((opts.rel ?? REL) * Math.max(scale, 1e-12));
+    const constant = e.every((v) => v === e[0]);
+    if (!constant) expect(spearman(g, e), `${label}, image ${b}: Spearman`).toBeGreaterThanOrEqual(SPEARMAN);
+  }
+}
+
+const names = (g: GoldenCase) => [...g.expected.tensors.keys()];
+const targetSets = (g: GoldenCase) => names(g).filter((k) => k.startsWith('targets/')).map((k) => k.slice(8));
+
+describe.each(goldenCases().map((c) => [c.name, c] as const))('explanation methods vs reference: %s', (_n, g: GoldenCase) => {
+  let model: VisionTransformer;
+  let x: Tensor;
+  let classes: Record<string, number[]>;
+  const sets = targetSets(g);
+
+  beforeAll(async () => {
+    model = loadModelDir(await gpuContext(), g.dir);
+    x = model.ctx.upload(g.f32('input'), g.shape('input'));
+    classes = Object.fromEntries(sets.map((t) => [t, Array.from(g.int(`targets/${t}`))]));
+  });
+  afterAll(() => {
+    x?.release();
+    model?.dispose();
+  });
+
+  const rolloutNames = names(g).filter((n) => /^rollout\/(mean|min|max)\/[\d.]+$/.test(n));
+  it.runIf(rolloutNames.length > 0)('attention rollout (vit-explain)', async () => {
+    for (const name of rolloutNames) {
+      const [, fusion, ratio] = name.split('/');
+      const m = await attentionRollout(model, x, { headFusion: fusion as 'mean', discardRatio: Number(ratio) });
+      expectMapsClose(name, m.maps[0], g.f32(name));
+    }
+  });
+
+  for (const variant of ['grad_rollout', 'grad_rollout_hooked'] as const) {
+    const ratios = [...new Set(names(g).filter((n) => n.startsWith(`${variant}/`)).map((n) => n.split('/')[2]))];
+    it.runIf(ratios.length > 0)(`${variant} (all target sets in one backward)`, async () => {
+      for (const ratio of ratios) {
+        const m = await gradientRollout(model, x, sets.map((t) => ({ perImage: classes[t] })), { discardRatio: Number(ratio), pairing: variant === 'grad_rollout' ? 'same-block' : 'hooked' });
+        sets.forEach((t, i) => g.has(`${variant}/${t}/${ratio}`) && expectMapsClose(`${variant}/${t}/${ratio}`, m.maps[i], g.f32(`${variant}/${t}/${ratio}`)));
+      }
+    });
+  }
+
+  const gradMethods = [
+    ['chefer', (cl: { perImage: number[] }[]) => relevance(model, x, cl)],
+    ['cdam_class', (cl: { perImage: number[] }[]) => cdam(model, x, cl)],
+    ['gradcam', async (cl: { perImage: number[] }[]) => (await gradCam(model, x, cl)).gradcam],
+    ['gradcam_raw', async (cl: { perImage: number[] }[]) => (await gradCam(model, x, cl)).raw],
+  ] as const;
+  for (const [prefix, run] of gradMethods) {
+    it.runIf(sets.some((t) => g.has(`${prefix}/${t}`)))(prefix, async () => {
+      const m = await run(sets.map((t) => ({ perImage: classes[t] })));
+      sets.forEach((t, i) => g.has(`${prefix}/${t}`) && expectMapsClose(`${prefix}/${t}`, m.maps[i], g.f32(`${prefix}/${t}`)));
+    });
+  }
+
+  it.runIf(g.has('cdam_concept') && g.has('concept_vector'))('concept CDAM', async () => {
+    const m = await conceptCdam(model, x, g.f32('concept_vector'));
+    expectMapsClose('cdam_concept', m.maps[0], g.f32('cdam_concept'));
+  });
+
+  for (const [prefix, run] of [
+    ['tam', (cl: { perImage: number[] }[], patches?: number[]) => tokenAblation(model, x, cl, { patches })],
+    ['blankout', (cl: { perImage: number[] }[], patches?: number[]) => occlusion(model, x, cl, { patches })],
+  ] as const) {
+    it.runIf(sets.some((t) => g.has(`${prefix}/${t}`)))(`${prefix} (batched perturbations)`, async () => {
+      const [B] = g.shape('input');
+      const [gh, gw] = g.config.hyperparameters.grid_size as [number, number];
+      const P = gh * gw;
+      const a = g.config.model_args;
+      const perForward = (a.depth as number) * (g.config.hyperparameters.num_tokens as number) * 12 * (a.embed_dim as number) ** 2;
+      const affordable = Math.max(8, Math.floor(PERTURBATION_BUDGET / (perForward * B)));
+      // A fixed, spread-out sample when the whole map is too expensive for a unit test.
+      const patches = affordable >= P ? undefined : Array.from({ length: affordable }, (_, i) => Math.floor((i * P) / affordable + P / (2 * affordable)));
+      const m = await run(sets.map((t) => ({ perImage: classes[t] })), patches);
+      sets.forEach((t, i) => g.has(`${prefix}/${t}`) && expectMapsClose(`${prefix}/${t}`, m.maps[i], g.f32(`${prefix}/${t}`), { only: patches }));
+    });
+  }
+
+  it.runIf(g.has('abnar_rollout'))('Abnar & Zuidema rollout (float64 on the CPU)', async () => {
+    const m = await abnarRolloutMaps(model, x);
+    const exp = g.f32('abnar_rollout');
+    const [B] = g.shape('abnar_rollout');
+    const N = exp.length / B;
+    const NP = model.numPrefix;
+    const patches = Float32Array.from({ length: B * (N - NP) }, (_, i) => exp[Math.floor(i / (N - NP)) * N + NP + (i % (N - NP))]);
+    expectMapsClose('abnar_rollout', m.maps[0], patches, { rel: 1e-5 });
+  });
+
+  it.runIf(g.has('attention_flow'))('attention flow (exact max-flow)', async () => {
+    const m = await attentionFlowMaps(model, x);
+    const exp = g.f32('attention_flow');
+    const [B] = g.shape('attention_flow');
+    const N = exp.length / B;
+    const NP = model.numPrefix;
+    const patches = Float32Array.from({ length: B * (N - NP) }, (_, i) => exp[Math.floor(i / (N - NP)) * N + NP + (i % (N - NP))]);
+    expectMapsClose('attention_flow', m.maps[0], patches, { rel: 1e-6 });
+  });
+});

@@ -65,7 +65,7 @@ if (ctx.info.timestamps) {
   const prof = await ctx.stopProfiling();
   const total = prof.reduce((a, p) => a + p.ms, 0);
   console.log(`\nGPU time by kernel, batch 1 (one pass per dispatch; ${fmtMs(total / 2)} per forward):`);
-  console.log(table(['kernel', 'calls', 'ms / forward', 'share'], prof.slice(0, 8).map((p) => [p.kernel, p.calls / 2, (p.ms / 2).toFixed(2), `${((100 * p.ms) / total).toFixed(0)}%`])));
+  console.log(table(['kernel', 'calls', 'ms / forward', 'share'], prof.slice(0, 12).map((p) => [p.kernel, p.calls / 2, (p.ms / 2).toFixed(2), `${((100 * p.ms) / total).toFixed(0)}%`])));
 }
 for (const x of inputs.values()) x.release();
 model.dispose();

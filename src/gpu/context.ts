@@ -169,6 +169,8 @@ export class GpuContext {
     tensors: readonly Tensor[],
     params: { [K in keyof F]: number },
     grid: readonly [number, number?, number?],
+    /** Finer name for the profiler (e.g. the matmul shape); defaults to the kernel's. */
+    label?: string,
   ): void {
     this.checkUsable();
     if (tensors.length !== kernel.bindings.length) {
@@ -197,7 +199,7 @@ export class GpuContext {
       // Profiling: one pass per dispatch, timed by its own timestamps.
       this.endPass();
       if (this.profiler.full) this.flush();
-      this.pass = this.commandEncoder().beginComputePass({ timestampWrites: this.profiler.next(kernel.cacheKey) });
+      this.pass = this.commandEncoder().beginComputePass({ timestampWrites: this.profiler.next(label ?? kernel.cacheKey) });
     }
     const pass = this.computePass();
     pass.setPipeline(compiled.pipeline);

@@ -30,17 +30,21 @@ export interface MatmulKernel {
 
 const cache = new Map<string, MatmulKernel>();
 
-export function simdMatmulKernel(layout: BLayout, lanes: number): MatmulKernel {
-  const key = `${layout}-${lanes}`;
+/**
+ * `vecA`: A's rows are contiguous and 16-byte aligned with K % 4 == 0, so each lane loads its
+ * four k values of a row as one vec4.
+ */
+export function simdMatmulKernel(layout: BLayout, lanes: number, vecA: boolean): MatmulKernel {
+  const key = `${layout}-${lanes}-${vecA}`;
   let k = cache.get(key);
   if (!k) {
-    k = buildSimdMatmul(layout, lanes, TILES[layout].TM, TILES[layout].TN);
+    k = buildSimdMatmul(layout, lanes, TILES[layout].TM, TILES[layout].TN, vecA);
     cache.set(key, k);
   }
   return k;
 }
 
-export function buildSimdMatmul(layout: BLayout, LANES: number, TM: number, TN: number): MatmulKernel {
+export function buildSimdMatmul(layout: BLayout, LANES: number, TM: number, TN: number, vecA = false): MatmulKernel {
   if (TM % LANES !== 0) throw new Error(`TM ${TM} must be a multiple of the subgroup size ${LANES}`);
   const Q = TM / LANES;
   const vecB = layout !== 'strided';
@@ -55,7 +59,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   let K4 = (p.K + 3u) / 4u;
   let kLast = max(p.K, 1u) - 1u;`);
   // Rows of the A tile this lane loads.
-  for (let q = 0; q < Q; q++) L.push(`  let ar${q} = ab + min(m0 + ${q * LANES}u + lane, p.M - 1u) * p.aRs;`);
+  for (let q = 0; q < Q; q++) {
+    const row = `ab + min(m0 + ${q * LANES}u + lane, p.M - 1u) * p.aRs`;
+    L.push(vecA ? `  let ar${q} = (${row}) / 4u;` : `  let ar${q} = ${row};`);
+  }
   // Columns this lane owns.
   if (layout === 'kn4') {
     L.push(`  let N4 = p.N / 4u;`);
@@ -70,8 +77,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   for (let r = 0; r < TM; r++) for (let j = 0; j < TN; j++) L.push(`  var c${r}_${j} = ${acc}(0.0);`);
   L.push(`  for (var k4 = 0u; k4 < K4; k4++) {
     let kb = k4 * 4u;`);
-  for (let kk = 0; kk < 4; kk++) L.push(`    let kc${kk} = min(kb + ${kk}u, kLast) * p.aCs;`);
+  if (!vecA) for (let kk = 0; kk < 4; kk++) L.push(`    let kc${kk} = min(kb + ${kk}u, kLast) * p.aCs;`);
   for (let q = 0; q < Q; q++) {
+    if (vecA) {
+      L.push(`    let at${q} = A[ar${q} + k4];`);
+      continue;
+    }
     // nk4 guarantees K % 4 == 0: no k tail to mask.
     const comps = [0, 1, 2, 3].map((kk) => (layout === 'nk4' ? `A[ar${q} + kc${kk}]` : `select(0.0, A[ar${q} + kc${kk}], kb + ${kk}u < p.K)`));
     L.push(`    let at${q} = vec4f(${comps.join(', ')});`);
@@ -116,9 +127,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   L.push('}');
   const kernel = defineKernel({
     name: 'matmul_simd',
-    key: `${layout}-L${LANES}-${TM}x${TN}`,
+    key: `${layout}${vecA ? '-a4' : ''}-L${LANES}-${TM}x${TN}`,
     enables: ['subgroups'],
-    bindings: MATMUL_BINDINGS('array<f32>', vecB ? 'array<vec4f>' : 'array<f32>'),
+    bindings: MATMUL_BINDINGS(vecA ? 'array<vec4f>' : 'array<f32>', vecB ? 'array<vec4f>' : 'array<f32>'),
     params: MatmulParams,
     body: MATMUL_HELPERS + L.join('\n'),
   });

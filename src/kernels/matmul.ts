@@ -76,12 +76,18 @@ export function chooseBLayout(o: MatmulOptions): BLayout {
   return 'strided';
 }
 
+/** A's rows can be read as vec4: contiguous, 16-byte aligned, K a multiple of 4. */
+export function vectorizableA(o: MatmulOptions): boolean {
+  const a = o.a;
+  return (a.colStride ?? 1) === 1 && aligned4(a.rowStride, a.offset ?? 0, a.s1 ?? 0, a.s2 ?? 0, o.K);
+}
+
 export function matmul(ctx: GpuContext, o: MatmulOptions): void {
   const nz1 = o.nz1 ?? 1;
   const nz2 = o.nz2 ?? 1;
   if (o.M === 0 || o.N === 0 || nz1 === 0 || nz2 === 0) return;
   const layout = chooseBLayout(o);
-  const kernel = ctx.kernelFamily === 'simd' ? simdMatmulKernel(layout, ctx.info.subgroupMaxSize || 8) : tiledMatmulKernel();
+  const kernel = ctx.kernelFamily === 'simd' ? simdMatmulKernel(layout, ctx.info.subgroupMaxSize || 8, vectorizableA(o)) : tiledMatmulKernel();
   const flags =
     (o.bias ? EPILOGUE_FLAGS.bias : 0) |
     (o.gelu ? EPILOGUE_FLAGS.gelu : 0) |
@@ -105,6 +111,7 @@ export function matmul(ctx: GpuContext, o: MatmulOptions): void {
     [o.a.t, o.b.t, o.bias?.t ?? dummy, o.scale?.t ?? dummy, r?.t ?? dummy, o.c.t],
     params,
     grid,
+    `${kernel.kernel.cacheKey} ${nz1 * nz2 > 1 ? `${nz1 * nz2}x` : ''}${o.M}x${o.K}x${o.N}`,
   );
   dummy.release();
 }

@@ -5,10 +5,10 @@
  * Gradient rows may outnumber the saved rows (T targets): row r reads saved row r % rows.
  */
 import type { GpuContext } from '../gpu/context.js';
-import { defineKernel, grid1d, type Kernel } from '../gpu/kernel.js';
+import { defineKernel, type Kernel } from '../gpu/kernel.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { uniformStruct } from '../gpu/uniforms.js';
-import { rowReduce } from './row-reduce.js';
+import { rowGrid, rowLayout } from './row-reduce.js';
 
 const Params = uniformStruct({ gradRows: 'u32', rows: 'u32', D: 'u32', accumulate: 'u32', gOff: 'u32' });
 const kernels = new Map<string, Kernel<typeof Params.fields>>();
@@ -17,7 +17,7 @@ function kernel(ctx: GpuContext): Kernel<typeof Params.fields> {
   const key = ctx.kernelFamily;
   let k = kernels.get(key);
   if (!k) {
-    const red = rowReduce(ctx.kernelFamily, ctx.info.subgroupMaxSize || 8);
+    const red = rowLayout(ctx);
     k = defineKernel({
       name: 'layernorm_grad',
       key,
@@ -33,8 +33,9 @@ function kernel(ctx: GpuContext): Kernel<typeof Params.fields> {
       body: /* wgsl */ `
 ${red.wgsl}
 @compute @workgroup_size(${red.threads})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) tid: u32) {
-  let row = wid.x + wid.y * nwg.x;
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let row = row_of(wid, nwg, lid);
+  let tid = tid_of(lid);
   if (row >= p.gradRows) { return; }
   let srow = row % p.rows;
   let mean = STATS[2u * srow];
@@ -85,6 +86,6 @@ export function layernormGrad(ctx: GpuContext, a: LayerNormGradArgs): void {
     kernel(ctx),
     [a.dy, a.x, a.stats, a.gamma, a.dx],
     { gradRows: a.gradRows, rows: a.rows, D: a.D, accumulate: a.accumulate ? 1 : 0, gOff: a.gammaOffset ?? 0 },
-    grid1d(a.gradRows),
+    rowGrid(ctx, a.gradRows),
   );
 }

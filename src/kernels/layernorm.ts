@@ -5,10 +5,10 @@
  * backward needs.
  */
 import type { GpuContext } from '../gpu/context.js';
-import { defineKernel, grid1d, type Kernel } from '../gpu/kernel.js';
+import { defineKernel, type Kernel } from '../gpu/kernel.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { uniformStruct } from '../gpu/uniforms.js';
-import { rowReduce } from './row-reduce.js';
+import { rowGrid, rowLayout } from './row-reduce.js';
 
 const Params = uniformStruct({ rows: 'u32', D: 'u32', eps: 'f32', saveStats: 'u32', gOff: 'u32', bOff: 'u32' });
 
@@ -18,7 +18,7 @@ function layernormKernel(ctx: GpuContext): Kernel<typeof Params.fields> {
   const key = `${ctx.kernelFamily}`;
   let k = kernels.get(key);
   if (!k) {
-    const red = rowReduce(ctx.kernelFamily, ctx.info.subgroupMaxSize || 8);
+    const red = rowLayout(ctx);
     k = defineKernel({
       name: 'layernorm',
       key,
@@ -34,17 +34,17 @@ function layernormKernel(ctx: GpuContext): Kernel<typeof Params.fields> {
       body: /* wgsl */ `
 ${red.wgsl}
 @compute @workgroup_size(${red.threads})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) tid: u32) {
-  let row = wid.x + wid.y * nwg.x;
-  let live = row < p.rows;
-  let base = min(row, p.rows - 1u) * p.D;
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let row = row_of(wid, nwg, lid);
+  let tid = tid_of(lid);
+  if (row >= p.rows) { return; }
+  let base = row * p.D;
   var s = 0.0;
   for (var i = tid; i < p.D; i += ROW_THREADS) { s += X[base + i]; }
   let mean = row_sum(s, tid) / f32(p.D);
   var v = 0.0;
   for (var i = tid; i < p.D; i += ROW_THREADS) { let d = X[base + i] - mean; v += d * d; }
   let rstd = inverseSqrt(row_sum(v, tid) / f32(p.D) + p.eps);
-  if (!live) { return; }
   for (var i = tid; i < p.D; i += ROW_THREADS) {
     Y[base + i] = (X[base + i] - mean) * rstd * G[p.gOff + i] + Bt[p.bOff + i];
   }
@@ -81,7 +81,7 @@ export function layernorm(ctx: GpuContext, a: LayerNormArgs): void {
     layernormKernel(ctx),
     [a.x, a.gamma, a.beta, a.y, a.stats ?? dummy!],
     { rows: a.rows, D: a.D, eps: a.eps, saveStats: a.stats ? 1 : 0, gOff: a.gammaOffset ?? 0, bOff: a.betaOffset ?? 0 },
-    grid1d(a.rows),
+    rowGrid(ctx, a.rows),
   );
   dummy?.release();
 }

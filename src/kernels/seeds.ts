@@ -5,10 +5,10 @@
  * Row r = t * B + b of the seed [T*B, C] uses logits row b and class CLASSES[r].
  */
 import type { GpuContext } from '../gpu/context.js';
-import { defineKernel, grid1d, type Kernel } from '../gpu/kernel.js';
+import { defineKernel, type Kernel } from '../gpu/kernel.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { uniformStruct } from '../gpu/uniforms.js';
-import { rowReduce } from './row-reduce.js';
+import { rowGrid, rowLayout } from './row-reduce.js';
 
 const Params = uniformStruct({ rows: 'u32', B: 'u32', C: 'u32' });
 const kernels = new Map<string, Kernel<typeof Params.fields>>();
@@ -17,7 +17,7 @@ function kernel(ctx: GpuContext): Kernel<typeof Params.fields> {
   const key = ctx.kernelFamily;
   let k = kernels.get(key);
   if (!k) {
-    const red = rowReduce(ctx.kernelFamily, ctx.info.subgroupMaxSize || 8);
+    const red = rowLayout(ctx);
     k = defineKernel({
       name: 'softmax_prob_seed',
       key,
@@ -31,8 +31,9 @@ function kernel(ctx: GpuContext): Kernel<typeof Params.fields> {
       body: /* wgsl */ `
 ${red.wgsl}
 @compute @workgroup_size(${red.threads})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) tid: u32) {
-  let row = wid.x + wid.y * nwg.x;
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let row = row_of(wid, nwg, lid);
+  let tid = tid_of(lid);
   if (row >= p.rows) { return; }
   let lb = (row % p.B) * p.C;
   let k = CLASSES[row];
@@ -56,5 +57,5 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 }
 
 export function softmaxProbSeed(ctx: GpuContext, logits: Tensor, classes: Tensor, seed: Tensor, rows: number, B: number, C: number): void {
-  if (rows > 0) ctx.dispatch(kernel(ctx), [logits, classes, seed], { rows, B, C }, grid1d(rows));
+  if (rows > 0) ctx.dispatch(kernel(ctx), [logits, classes, seed], { rows, B, C }, rowGrid(ctx, rows));
 }

@@ -4,10 +4,10 @@
  * Gradient rows may outnumber the saved rows (T targets): row r reads P row r % rows.
  */
 import type { GpuContext } from '../gpu/context.js';
-import { defineKernel, grid1d, type Kernel } from '../gpu/kernel.js';
+import { defineKernel, type Kernel } from '../gpu/kernel.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { uniformStruct } from '../gpu/uniforms.js';
-import { rowReduce } from './row-reduce.js';
+import { rowGrid, rowLayout } from './row-reduce.js';
 
 const Params = uniformStruct({ gradRows: 'u32', rows: 'u32', L: 'u32' });
 const kernels = new Map<string, Kernel<typeof Params.fields>>();
@@ -16,7 +16,7 @@ function kernel(ctx: GpuContext): Kernel<typeof Params.fields> {
   const key = ctx.kernelFamily;
   let k = kernels.get(key);
   if (!k) {
-    const red = rowReduce(ctx.kernelFamily, ctx.info.subgroupMaxSize || 8);
+    const red = rowLayout(ctx);
     k = defineKernel({
       name: 'softmax_grad',
       key,
@@ -30,8 +30,9 @@ function kernel(ctx: GpuContext): Kernel<typeof Params.fields> {
       body: /* wgsl */ `
 ${red.wgsl}
 @compute @workgroup_size(${red.threads})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) tid: u32) {
-  let row = wid.x + wid.y * nwg.x;
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let row = row_of(wid, nwg, lid);
+  let tid = tid_of(lid);
   if (row >= p.gradRows) { return; }
   let gb = row * p.L;
   let pb = (row % p.rows) * p.L;
@@ -49,5 +50,5 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 
 /** ds may be a separate tensor or dp itself is not allowed (read-only binding): pass distinct tensors. */
 export function softmaxGrad(ctx: GpuContext, dp: Tensor, probs: Tensor, ds: Tensor, gradRows: number, rows: number, L: number): void {
-  if (gradRows > 0) ctx.dispatch(kernel(ctx), [dp, probs, ds], { gradRows, rows, L }, grid1d(gradRows));
+  if (gradRows > 0) ctx.dispatch(kernel(ctx), [dp, probs, ds], { gradRows, rows, L }, rowGrid(ctx, gradRows));
 }

@@ -4,10 +4,10 @@
  * probabilities that the taps expose.
  */
 import type { GpuContext } from '../gpu/context.js';
-import { defineKernel, grid1d, type Kernel } from '../gpu/kernel.js';
+import { defineKernel, type Kernel } from '../gpu/kernel.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { uniformStruct } from '../gpu/uniforms.js';
-import { rowReduce } from './row-reduce.js';
+import { rowGrid, rowLayout } from './row-reduce.js';
 
 const Params = uniformStruct({ rows: 'u32', L: 'u32' });
 const kernels = new Map<string, Kernel<typeof Params.fields>>();
@@ -16,7 +16,7 @@ function softmaxKernel(ctx: GpuContext): Kernel<typeof Params.fields> {
   const key = ctx.kernelFamily;
   let k = kernels.get(key);
   if (!k) {
-    const red = rowReduce(ctx.kernelFamily, ctx.info.subgroupMaxSize || 8);
+    const red = rowLayout(ctx);
     k = defineKernel({
       name: 'softmax',
       key,
@@ -26,17 +26,22 @@ function softmaxKernel(ctx: GpuContext): Kernel<typeof Params.fields> {
       body: /* wgsl */ `
 ${red.wgsl}
 @compute @workgroup_size(${red.threads})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) tid: u32) {
-  let row = wid.x + wid.y * nwg.x;
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let row = row_of(wid, nwg, lid);
+  let tid = tid_of(lid);
   if (row >= p.rows) { return; }
   let base = row * p.L;
   var m = -0x1.fffffep+127f;
   for (var i = tid; i < p.L; i += ROW_THREADS) { m = max(m, X[base + i]); }
   m = row_max(m, tid);
   var s = 0.0;
-  for (var i = tid; i < p.L; i += ROW_THREADS) { s += exp(X[base + i] - m); }
+  for (var i = tid; i < p.L; i += ROW_THREADS) {
+    let e = exp(X[base + i] - m);
+    s += e;
+    X[base + i] = e;
+  }
   let inv = 1.0 / row_sum(s, tid);
-  for (var i = tid; i < p.L; i += ROW_THREADS) { X[base + i] = exp(X[base + i] - m) * inv; }
+  for (var i = tid; i < p.L; i += ROW_THREADS) { X[base + i] *= inv; }
 }
 `,
     });
@@ -47,5 +52,5 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 
 export function softmaxRows(ctx: GpuContext, x: Tensor, rows: number, L: number): void {
   if (rows === 0) return;
-  ctx.dispatch(softmaxKernel(ctx), [x], { rows, L }, grid1d(rows));
+  ctx.dispatch(softmaxKernel(ctx), [x], { rows, L }, rowGrid(ctx, rows));
 }

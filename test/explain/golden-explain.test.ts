@@ -46,8 +46,10 @@ function expectMapsClose(label: string, got: Float32Array[], expected: Float32Ar
     const scale = maxAbs(e);
     const err = maxAbsDiff(g, e).max;
     expect(err, `${label}, image ${b}: max abs err ${err} vs scale ${scale}`).toBeLessThanOrEqual((opts.rel ?? REL) * Math.max(scale, 1e-12));
+    // Spearman on a handful of sampled patches only measures near-ties (values 1e-8 apart swap
+    // ranks); on samples the error bound above is the check.
     const constant = e.every((v) => v === e[0]);
-    if (!constant) expect(spearman(g, e), `${label}, image ${b}: Spearman`).toBeGreaterThanOrEqual(SPEARMAN);
+    if (!constant && !opts.only) expect(spearman(g, e), `${label}, image ${b}: Spearman`).toBeGreaterThanOrEqual(SPEARMAN);
   }
 }
 

@@ -8,7 +8,7 @@ import type { GpuContext } from '../../gpu/context.js';
 import { defineKernel, type Kernel } from '../../gpu/kernel.js';
 import type { Tensor } from '../../gpu/tensor.js';
 import { uniformStruct } from '../../gpu/uniforms.js';
-import { rowReduce } from '../row-reduce.js';
+import { rowLayout } from '../row-reduce.js';
 
 const WG = 64;
 const Params = uniformStruct({ C: 'u32', H: 'u32', W: 'u32', dy: 'i32', dx: 'i32', axis: 'u32', radius: 'u32', lr: 'f32', decay: 'f32', n: 'u32' });
@@ -86,7 +86,7 @@ function meanAbsKernel(ctx: GpuContext): Kernel<P> {
   const key = ctx.kernelFamily;
   let k = meanAbsKernels.get(key);
   if (!k) {
-    const red = rowReduce(ctx.kernelFamily, ctx.info.subgroupMaxSize || 8);
+    const red = rowLayout(ctx);
     k = defineKernel({
       name: 'mean_abs',
       key,
@@ -99,7 +99,9 @@ function meanAbsKernel(ctx: GpuContext): Kernel<P> {
       body: /* wgsl */ `
 ${red.wgsl}
 @compute @workgroup_size(${red.threads})
-fn main(@builtin(local_invocation_index) tid: u32) {
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  if (row_of(wid, nwg, lid) >= 1u) { return; }
+  let tid = tid_of(lid);
   var s = 0.0;
   for (var i = tid; i < p.n; i += ROW_THREADS) { s += abs(X[i]); }
   let total = row_sum(s, tid);

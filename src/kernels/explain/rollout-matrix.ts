@@ -11,11 +11,12 @@ import type { GpuContext } from '../../gpu/context.js';
 import { defineKernel, type Kernel } from '../../gpu/kernel.js';
 import type { Tensor } from '../../gpu/tensor.js';
 import { uniformStruct } from '../../gpu/uniforms.js';
-import { rowReduce } from '../row-reduce.js';
+import { rowGrid, rowLayout } from '../row-reduce.js';
+import { DIV_SMALL_WGSL } from '../wgsl-util.js';
 import { FLOAT_KEY_WGSL } from './select.js';
 
 const WG = 64;
-const Params = uniformStruct({ N: 'u32', dropLow: 'u32', protect: 'u32', byRow: 'u32' });
+const Params = uniformStruct({ N: 'u32', dropLow: 'u32', protect: 'u32', byRow: 'u32', rows: 'u32' });
 
 const ENTRY = /* wgsl */ `
 ${FLOAT_KEY_WGSL}
@@ -34,7 +35,7 @@ function rowSumKernel(ctx: GpuContext): Kernel<typeof Params.fields> {
   const key = ctx.kernelFamily;
   let k = sumKernels.get(key);
   if (!k) {
-    const red = rowReduce(ctx.kernelFamily, ctx.info.subgroupMaxSize || 8);
+    const red = rowLayout(ctx);
     k = defineKernel({
       name: 'rollout_row_sums',
       key,
@@ -48,10 +49,15 @@ function rowSumKernel(ctx: GpuContext): Kernel<typeof Params.fields> {
       body: /* wgsl */ `
 ${ENTRY}
 ${red.wgsl}
+${DIV_SMALL_WGSL}
 @compute @workgroup_size(${red.threads})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid: u32) {
-  let row = wid.x;
-  let z = wid.y;
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  // One row per (segment z, matrix row): r = z * N + row.
+  let r = row_of(wid, nwg, lid);
+  if (r >= p.rows) { return; }
+  let tid = tid_of(lid);
+  let z = div_small(r, p.N);
+  let row = r - z * p.N;
   var s = 0.0;
   for (var k = tid; k < p.N; k += ROW_THREADS) { s += entry(z, row, k); }
   let total = row_sum(s, tid);
@@ -98,10 +104,10 @@ export interface RolloutMatrixArgs {
 }
 
 export function rolloutMatrix(ctx: GpuContext, a: RolloutMatrixArgs): void {
-  const params = { N: a.N, dropLow: a.discard ? 1 : 0, protect: a.protectClsEntry ? 1 : 0, byRow: a.normalize === 'rows' ? 1 : 0 };
+  const params = { N: a.N, dropLow: a.discard ? 1 : 0, protect: a.protectClsEntry ? 1 : 0, byRow: a.normalize === 'rows' ? 1 : 0, rows: a.S * a.N };
   const state = a.state ?? ctx.empty([4 * a.S], 'u32');
   const sums = ctx.empty([a.S, a.N]);
-  ctx.dispatch(rowSumKernel(ctx), [a.fused, state, sums], params, [a.N, a.S, 1]);
+  ctx.dispatch(rowSumKernel(ctx), [a.fused, state, sums], params, rowGrid(ctx, a.S * a.N));
   ctx.dispatch(applyKernel, [a.fused, state, sums, a.out], params, [Math.ceil(a.N / WG), a.N, a.S]);
   sums.release();
   if (!a.state) state.release();

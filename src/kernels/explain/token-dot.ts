@@ -7,16 +7,17 @@ import type { GpuContext } from '../../gpu/context.js';
 import { defineKernel, type Kernel } from '../../gpu/kernel.js';
 import type { Tensor } from '../../gpu/tensor.js';
 import { uniformStruct } from '../../gpu/uniforms.js';
-import { rowReduce } from '../row-reduce.js';
+import { DIV_SMALL_WGSL } from '../wgsl-util.js';
+import { rowGrid, rowLayout } from '../row-reduce.js';
 
-const Params = uniformStruct({ N: 'u32', D: 'u32', B: 'u32', first: 'u32', count: 'u32' });
+const Params = uniformStruct({ N: 'u32', D: 'u32', B: 'u32', first: 'u32', count: 'u32', rows: 'u32' });
 const kernels = new Map<string, Kernel<typeof Params.fields>>();
 
 function kernel(ctx: GpuContext): Kernel<typeof Params.fields> {
   const key = ctx.kernelFamily;
   let k = kernels.get(key);
   if (!k) {
-    const red = rowReduce(ctx.kernelFamily, ctx.info.subgroupMaxSize || 8);
+    const red = rowLayout(ctx);
     k = defineKernel({
       name: 'token_dot',
       key,
@@ -29,10 +30,15 @@ function kernel(ctx: GpuContext): Kernel<typeof Params.fields> {
       ],
       body: /* wgsl */ `
 ${red.wgsl}
+${DIV_SMALL_WGSL}
 @compute @workgroup_size(${red.threads})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid: u32) {
-  let i = wid.x;
-  let z = wid.y;
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  // One row per (z, token i): r = z * count + i.
+  let r = row_of(wid, nwg, lid);
+  if (r >= p.rows) { return; }
+  let tid = tid_of(lid);
+  let z = div_small(r, p.count);
+  let i = r - z * p.count;
   let xb = ((z % p.B) * p.N + p.first + i) * p.D;
   let yb = (z * p.N + p.first + i) * p.D;
   var s = 0.0;
@@ -48,5 +54,5 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid:
 
 export function tokenDot(ctx: GpuContext, x: Tensor, y: Tensor, out: Tensor, s: { Z: number; B: number; N: number; D: number; first: number; count: number }): void {
   if (s.Z === 0 || s.count === 0) return;
-  ctx.dispatch(kernel(ctx), [x, y, out], { N: s.N, D: s.D, B: s.B, first: s.first, count: s.count }, [s.count, s.Z, 1]);
+  ctx.dispatch(kernel(ctx), [x, y, out], { N: s.N, D: s.D, B: s.B, first: s.first, count: s.count, rows: s.Z * s.count }, rowGrid(ctx, s.Z * s.count));
 }

@@ -1,0 +1,66 @@
+/**
+ * Patch-wise composition of two image batches, for deletion / insertion curves:
+ *   OUT[s, c, y, x] = KEEP[s, patch(y, x)] != 0 ? A[img(s), c, y, x] : BASE[img(s), c, y, x]
+ * where IMG[s] says which image copy s is made from. One workgroup row per (copy, channel,
+ * image row), so the copy index is uniform and no per-lane division is needed.
+ */
+import type { GpuContext } from '../../gpu/context.js';
+import { defineKernel } from '../../gpu/kernel.js';
+import type { Tensor } from '../../gpu/tensor.js';
+import { uniformStruct } from '../../gpu/uniforms.js';
+import { DIV_SMALL_WGSL } from '../wgsl-util.js';
+
+const WG = 64;
+const Params = uniformStruct({ C: 'u32', H: 'u32', W: 'u32', ph: 'u32', pw: 'u32', gw: 'u32', P: 'u32' });
+
+const kernel = defineKernel({
+  name: 'compose_patches',
+  params: Params,
+  bindings: [
+    { name: 'A', access: 'read' },
+    { name: 'BASE', access: 'read' },
+    { name: 'KEEP', access: 'read' },
+    { name: 'IMG', access: 'read', type: 'array<u32>' },
+    { name: 'OUT', access: 'read_write' },
+  ],
+  body: /* wgsl */ `
+${DIV_SMALL_WGSL}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
+  let x = wid.x * ${WG}u + li;
+  let y = wid.y;
+  let s = wid.z / p.C;
+  let c = wid.z % p.C;
+  if (x >= p.W) { return; }
+  let b = IMG[s];
+  let src = ((b * p.C + c) * p.H + y) * p.W + x;
+  let r = y / p.ph;
+  let q = div_small(x, p.pw);
+  var keep = 0.0;
+  if (r < p.H / p.ph && q < p.gw) { keep = KEEP[s * p.P + r * p.gw + q]; }
+  OUT[((s * p.C + c) * p.H + y) * p.W + x] = select(BASE[src], A[src], keep != 0.0);
+}`,
+});
+
+export interface ComposeArgs {
+  a: Tensor;
+  base: Tensor;
+  /** [S, P] 1 = take from a, 0 = from base. */
+  keep: Tensor;
+  /** [S] u32 image index of each copy. */
+  imageOf: Tensor;
+  out: Tensor;
+  S: number;
+  C: number;
+  H: number;
+  W: number;
+  ph: number;
+  pw: number;
+  gw: number;
+  P: number;
+}
+
+export function composePatches(ctx: GpuContext, a: ComposeArgs): void {
+  if (a.S === 0) return;
+  ctx.dispatch(kernel, [a.a, a.base, a.keep, a.imageOf, a.out], { C: a.C, H: a.H, W: a.W, ph: a.ph, pw: a.pw, gw: a.gw, P: a.P }, [Math.ceil(a.W / WG), a.H, a.S * a.C]);
+}

@@ -1,0 +1,64 @@
+/**
+ * One masked, targeted FGSM step on a batch: X <- clamp(X - eps_c * sign(G) * mask, lo_c, hi_c),
+ * where G is the gradient of the loss to decrease, the mask selects patches
+ * (MASK[b, patch(y, x)]), images that already reached their target have ACTIVE[b] = 0, and
+ * CHANNEL[3c..3c+2] = (lo_c, hi_c, eps_c): the valid pixel range and the step in normalised units.
+ */
+import type { GpuContext } from '../../gpu/context.js';
+import { defineKernel } from '../../gpu/kernel.js';
+import type { Tensor } from '../../gpu/tensor.js';
+import { uniformStruct } from '../../gpu/uniforms.js';
+import { DIV_SMALL_WGSL } from '../wgsl-util.js';
+
+const WG = 64;
+const Params = uniformStruct({ C: 'u32', H: 'u32', W: 'u32', ph: 'u32', pw: 'u32', gw: 'u32', P: 'u32' });
+
+const kernel = defineKernel({
+  name: 'fgsm_step',
+  params: Params,
+  bindings: [
+    { name: 'G', access: 'read' },
+    { name: 'MASK', access: 'read' },
+    { name: 'ACTIVE', access: 'read' },
+    { name: 'CHANNEL', access: 'read' },
+    { name: 'X', access: 'read_write' },
+  ],
+  body: /* wgsl */ `
+${DIV_SMALL_WGSL}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
+  let x = wid.x * ${WG}u + li;
+  let y = wid.y;
+  let b = wid.z / p.C;
+  let c = wid.z % p.C;
+  if (x >= p.W) { return; }
+  let r = y / p.ph;
+  let q = div_small(x, p.pw);
+  var m = 0.0;
+  if (r < p.H / p.ph && q < p.gw) { m = MASK[b * p.P + r * p.gw + q]; }
+  let i = ((b * p.C + c) * p.H + y) * p.W + x;
+  let v = X[i] - CHANNEL[3u * c + 2u] * sign(G[i]) * m * ACTIVE[b];
+  X[i] = clamp(v, CHANNEL[3u * c], CHANNEL[3u * c + 1u]);
+}`,
+});
+
+export interface FgsmArgs {
+  grad: Tensor;
+  mask: Tensor;
+  active: Tensor;
+  /** [C, 3]: lo, hi, eps per channel. */
+  channel: Tensor;
+  x: Tensor;
+  B: number;
+  C: number;
+  H: number;
+  W: number;
+  ph: number;
+  pw: number;
+  gw: number;
+  P: number;
+}
+
+export function fgsmStep(ctx: GpuContext, a: FgsmArgs): void {
+  ctx.dispatch(kernel, [a.grad, a.mask, a.active, a.channel, a.x], { C: a.C, H: a.H, W: a.W, ph: a.ph, pw: a.pw, gw: a.gw, P: a.P }, [Math.ceil(a.W / WG), a.H, a.B * a.C]);
+}

@@ -39,6 +39,31 @@ fn b_base(z: u32) -> u32 { return batch_offset(z, p.bOff, p.bS1, p.bS2, p.bMod);
 fn c_base(z: u32) -> u32 { return batch_offset(z, p.cOff, p.cS1, p.cS2, p.cMod); }
 fn r_base(z: u32) -> u32 { return batch_offset(z, p.rOff, p.rS1, p.rS2, p.rMod); }
 
+// Epilogue pieces for kernels that own whole columns (the simd family): a column's bias and
+// scale are loaded once, not once per output row.
+fn col_bias(n: u32) -> f32 {
+  if ((p.flags & 1u) == 0u) { return 0.0; }
+  return BIAS[p.biasOff + min(n, p.N - 1u)];
+}
+fn col_scale(n: u32) -> f32 {
+  if ((p.flags & 4u) == 0u) { return 1.0; }
+  return SCALE[p.scaleOff + min(n, p.N - 1u)];
+}
+// acc -> output value before residual / accumulation.
+fn finish(acc: f32, bias: f32, scale: f32) -> f32 {
+  var v = fma(acc, p.alpha, bias);
+  if ((p.flags & 2u) != 0u) { v = gelu(v); }
+  return v * scale;
+}
+// Adds residual / previous C and stores; the caller checked the bounds.
+fn put(cb: u32, rb: u32, m: u32, n: u32, value: f32) {
+  var v = value;
+  if ((p.flags & 8u) != 0u) { v += R[rb + m * p.rRs + n]; }
+  let ci = cb + m * p.cRs + n;
+  if ((p.flags & 16u) != 0u) { v += C[ci]; }
+  C[ci] = v;
+}
+
 // Writes one output element; cb / rb are c_base(z) / r_base(z), computed once per invocation
 // (integer division has no SIMD form on CPUs). The flag tests are uniform: no divergence.
 fn store_c(cb: u32, rb: u32, m: u32, n: u32, acc: f32) {

@@ -114,15 +114,21 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
     }
   }
   L.push('  }');
+  // Epilogue: per-column bias/scale loaded once; rows past M end the invocation (uniform,
+  // rows only grow); columns past N are masked per lane.
   L.push('  let cb = c_base(z);\n  let rb = r_base(z);');
-  for (let r = 0; r < TM; r++) {
-    for (let j = 0; j < TN; j++) {
-      if (layout === 'kn4') {
-        for (let e = 0; e < 4; e++) L.push(`  store_c(cb, rb, m0 + ${r}u, cg${j} * 4u + ${e}u, c${r}_${j}[${e}]);`);
-      } else {
-        L.push(`  store_c(cb, rb, m0 + ${r}u, n${j}, c${r}_${j});`);
-      }
+  const cols: { name: string; acc: (r: number) => string }[] = [];
+  for (let j = 0; j < TN; j++) {
+    if (layout === 'kn4') {
+      for (let e = 0; e < 4; e++) cols.push({ name: `cg${j} * 4u + ${e}u`, acc: (r) => `c${r}_${j}[${e}]` });
+    } else {
+      cols.push({ name: `n${j}`, acc: (r) => `c${r}_${j}` });
     }
+  }
+  cols.forEach((c, i) => L.push(`  let col${i} = ${c.name};\n  let bias${i} = col_bias(col${i});\n  let scale${i} = col_scale(col${i});\n  let ok${i} = col${i} < p.N;`));
+  for (let r = 0; r < TM; r++) {
+    L.push(`  if (m0 + ${r}u >= p.M) { return; }`);
+    cols.forEach((c, i) => L.push(`  if (ok${i}) { put(cb, rb, m0 + ${r}u, col${i}, finish(${c.acc(r)}, bias${i}, scale${i})); }`));
   }
   L.push('}');
   const kernel = defineKernel({

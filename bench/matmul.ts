@@ -1,0 +1,67 @@
+/**
+ * Matmul kernel benchmark on ViT shapes: GFLOP/s of the kernel vitlens picks, and, with
+ * --sweep, of other simd tile shapes (TM rows x TN column groups per workgroup) to tune the
+ * table in src/kernels/matmul-simd.ts. Shapes: deit_tiny b1 (197 tokens) and b8, ViT-S, the
+ * bundled Fashion-MNIST model (K = 64).
+ *
+ *   npx tsx bench/matmul.ts [--sweep]
+ */
+import type { GpuContext } from '../src/gpu/context.js';
+import type { Tensor } from '../src/gpu/tensor.js';
+import { matmul, type MatmulOptions } from '../src/kernels/matmul.js';
+import { buildSimdMatmul } from '../src/kernels/matmul-simd.js';
+import { MatmulParams } from '../src/kernels/matmul-common.js';
+import { createNodeContext } from '../src/node/device.js';
+import { table } from './lib/timing.js';
+
+const SHAPES: [string, number, number, number][] = [
+  ['deit qkv b1', 197, 192, 576],
+  ['deit fc1 b1', 197, 192, 768],
+  ['deit fc2 b1', 197, 768, 192],
+  ['deit fc1 b8', 1576, 192, 768],
+  ['vit_s qkv b8', 1576, 384, 1152],
+  ['vit_b fc1 b1', 197, 768, 3072],
+  ['fmnist fc1 b1000', 50000, 64, 256],
+];
+
+async function time(ctx: GpuContext, run: () => void, reps = 5): Promise<number> {
+  run();
+  await ctx.sync();
+  const t = performance.now();
+  for (let i = 0; i < reps; i++) run();
+  await ctx.sync();
+  return (performance.now() - t) / reps;
+}
+
+const ctx = await createNodeContext();
+console.log(`adapter: ${ctx.info.name}, family ${ctx.kernelFamily}\n`);
+const sweep = process.argv.includes('--sweep');
+const configs: [number, number][] = sweep ? [[16, 2], [16, 4], [24, 2], [32, 1], [32, 2], [32, 3], [40, 2], [48, 1]] : [];
+const rows: (string | number)[][] = [];
+for (const [name, M, K, N] of SHAPES) {
+  const a = ctx.upload(new Float32Array(M * K).map(() => Math.random() - 0.5));
+  const w = ctx.upload(new Float32Array(N * K).map(() => Math.random() - 0.5));
+  const c = ctx.empty([M, N]);
+  const opts: MatmulOptions = { M, N, K, a: { t: a, rowStride: K }, b: { t: w, rowStride: 1, colStride: K }, c: { t: c, rowStride: N } };
+  const flop = 2 * M * N * K;
+  const row: (string | number)[] = [name, `${M}x${K}x${N}`, (flop / (await time(ctx, () => matmul(ctx, opts))) / 1e6).toFixed(1)];
+  for (const [TM, TN] of configs) {
+    const k = buildSimdMatmul('nk4', ctx.info.subgroupMaxSize || 8, TM, TN, true);
+    const dummy: Tensor = ctx.empty([4]);
+    const params = {
+      M, N, K, alpha: 1, flags: 0, nz2: 1,
+      aOff: 0, aRs: K, aCs: 1, aS1: 0, aS2: 0, aMod: 0xffffffff,
+      bOff: 0, bRs: 1, bCs: K, bS1: 0, bS2: 0, bMod: 0xffffffff,
+      cOff: 0, cRs: N, cS1: 0, cS2: 0, cMod: 0xffffffff,
+      rOff: 0, rRs: 0, rS1: 0, rS2: 0, rMod: 0xffffffff, biasOff: 0, scaleOff: 0,
+    } satisfies Record<keyof typeof MatmulParams.fields, number>;
+    const ms = await time(ctx, () => ctx.dispatch(k.kernel, [a, w, dummy, dummy, dummy, c], params, [Math.ceil(N / k.tile[1]), Math.ceil(M / k.tile[0]), 1]));
+    row.push((flop / ms / 1e6).toFixed(1));
+    dummy.release();
+  }
+  rows.push(row);
+  for (const t of [a, w, c]) t.release();
+}
+console.log(table(['shape', 'M x K x N', 'GFLOP/s (default)', ...configs.map(([m, n]) => `nk4 ${m}x${n}`)], rows));
+ctx.dispose();
+process.exit(0);

@@ -5,9 +5,11 @@
  */
 import { VitlensError } from '../errors.js';
 import { CliError } from './errors.js';
+import { explain, explainHelp } from './commands/explain.js';
 import { predict, predictHelp } from './commands/predict.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string; summary: string }> = {
+  explain: { run: explain, help: explainHelp, summary: 'explanation maps as PNGs and an HTML report' },
   predict: { run: predict, help: predictHelp, summary: 'top-k classes for images' },
 };
 

@@ -31,6 +31,8 @@ export interface PixelAttributions {
   /** values[t][b]: C*H*W values. */
   values: Float32Array[][];
   classes: number[][];
+  /** Values take both signs (plain gradients, gradient x input, IG); false for magnitudes. */
+  signed: boolean;
   /** Integrated gradients: completeness gap per [t][b]. */
   completenessGap?: number[][];
 }
@@ -56,14 +58,14 @@ export async function saliency(model: VisionTransformer, images: Tensor, classes
   const ids = await resolveClasses(model, images, classes);
   const { grads } = await inputGradients(model, images, ids);
   const abs = opts.abs ?? true;
-  return { method: 'saliency', shape: shapeOf(images), classes: ids, values: abs ? grads.map((r) => r.map((g) => g.map(Math.abs))) : grads };
+  return { method: 'saliency', shape: shapeOf(images), classes: ids, signed: !abs, values: abs ? grads.map((r) => r.map((g) => g.map(Math.abs))) : grads };
 }
 
 export async function gradientTimesInput(model: VisionTransformer, images: Tensor, classes: ClassSpec | readonly ClassSpec[]): Promise<PixelAttributions> {
   const ids = await resolveClasses(model, images, classes);
   const { grads, x } = await inputGradients(model, images, ids);
   const n = x.length / images.shape[0];
-  return { method: 'grad-x-input', shape: shapeOf(images), classes: ids, values: grads.map((r) => r.map((g, b) => g.map((v, i) => v * x[b * n + i]))) };
+  return { method: 'grad-x-input', shape: shapeOf(images), classes: ids, signed: true, values: grads.map((r) => r.map((g, b) => g.map((v, i) => v * x[b * n + i]))) };
 }
 
 export type IgMethod = 'riemann_trapezoid' | 'riemann_left' | 'riemann_right' | 'riemann_middle' | 'gausslegendre';
@@ -190,7 +192,7 @@ export async function integratedGradients(model: VisionTransformer, images: Tens
     const completenessGap = ids.map((row, t) =>
       row.map((cls, b) => values[t][b].reduce((s, v) => s + v, 0) - (logits[b * K + cls] - logits[(B + b) * K + cls])),
     );
-    return { method: 'integrated-gradients', shape: [C, H, W], classes: ids, values, completenessGap };
+    return { method: 'integrated-gradients', shape: [C, H, W], classes: ids, signed: true, values, completenessGap };
   } finally {
     acc.release();
     base.release();
@@ -259,6 +261,7 @@ export async function smoothGrad(model: VisionTransformer, images: Tensor, class
       method: 'smoothgrad',
       shape: [C, H, W],
       classes: ids,
+      signed: !opts.abs,
       values: ids.map((_, t) => Array.from({ length: B }, (_, b) => sums.slice((t * B + b) * n, (t * B + b + 1) * n))),
     };
   } finally {
@@ -296,7 +299,7 @@ export function attributionMaps(model: VisionTransformer, a: PixelAttributions, 
   return {
     method: a.method,
     grid: model.gridFor(H, W),
-    signed: reduce === 'sum',
+    signed: a.signed && reduce === 'sum',
     classes: a.classes,
     maps: a.values.map((row) => row.map((v) => patchGrid(pixelMap(v, a.shape, reduce), H, W, ph, pw))),
   };

@@ -1,0 +1,269 @@
+/** `vitlens explain`: explanation maps for images as PNGs and one self-contained HTML report. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
+import { clsAttention } from '../../explain/attention.js';
+import { conceptCdam, conceptVector } from '../../explain/cdam.js';
+import type { ExplanationMaps } from '../../explain/maps.js';
+import { METHODS, methodByName, type MethodInfo } from '../../explain/registry.js';
+import { resolveClasses, type ClassSpec } from '../../explain/targets.js';
+import type { Tensor } from '../../gpu/tensor.js';
+import { COLORMAPS, type ColormapName } from '../../io/colormap.js';
+import { encodePng } from '../../io/encode-node.js';
+import type { RawImage } from '../../io/image.js';
+import { attentionTiles, displaySize, overlayMap, scaleImage, tileImages, type PictureOptions } from '../../io/picture.js';
+import { resizeAndCrop } from '../../io/preprocess.js';
+import { imageBatch } from '../../model/input.js';
+import { classify, type Prediction } from '../../model/predict.js';
+import type { VisionTransformer } from '../../model/vit.js';
+import { createNodeContext } from '../../node/device.js';
+import { renderExplainReport, type ReportImage, type ReportPanel } from '../../report/explain-report.js';
+import { intOption, listOption, parseArgs, stringOption } from '../args.js';
+import { openImages, openModel, type NamedImage } from '../common.js';
+import { CliError } from '../errors.js';
+import { Progress } from '../progress.js';
+
+export const explainHelp = `vitlens explain [IMAGE|DIR ...] [options]
+
+  Explains what a timm ViT looks at: one PNG per image, method and class, and report.html
+  (self-contained, opens offline) with every map side by side. Without images, explains the
+  bundled Fashion-MNIST test images; without --model, uses the bundled Fashion-MNIST ViT.
+
+  --model DIR        timm hub folder (config.json + model.safetensors)
+  --method LIST      comma-separated methods, or "all" (default). Available:
+${METHODS.map((m) => `                       ${m.name.padEnd(13)} ${m.description}`).join('\n')}
+  --class LIST       classes to explain: ids, "top" (the prediction, default) or "topK"
+                     (the K best), e.g. --class top3 or --class 3,7
+  --concept IMG      example image(s) of a concept (repeatable, files or folders): adds
+                     concept CDAM with the mean final CLS feature of the examples
+  --out DIR          where to write PNGs and report.html (default ./vitlens-out)
+  --size PX          longer side of each picture (default: image size, at least 224)
+  --colormap NAME    colour map of unsigned maps: ${COLORMAPS.filter((c) => c !== 'rdbu').join(', ')} (signed maps: rdbu)
+  --top K            predictions listed per image (default 5)
+  --batch N          images per GPU batch (default 16)
+  --report-limit N   images shown in report.html (default 50; PNGs are written for all)
+  --no-attention     skip the per-layer x per-head attention grids
+  --json             print a JSON summary (files, predictions, timings) on stdout`;
+
+interface MethodRun {
+  method: MethodInfo | { name: string; title: string; description: string; classSpecific: boolean };
+  maps: ExplanationMaps;
+}
+
+interface Written {
+  image: string;
+  predictions: Prediction[];
+  files: string[];
+}
+
+function parseClassSpecs(values: string[]): ClassSpec[] {
+  if (values.length === 0) return ['top'];
+  return values.map((v) => {
+    if (/^top\d*$/.test(v)) return v as ClassSpec;
+    if (/^\d+$/.test(v)) return Number(v);
+    throw new CliError(`--class "${v}": expected a class id, "top" or "topK" (e.g. top3)`);
+  });
+}
+
+function parseMethods(values: string[]): MethodInfo[] {
+  if (values.length === 0 || values.includes('all')) return [...METHODS];
+  return values.map((n) => {
+    const m = methodByName(n);
+    if (!m) throw new CliError(`unknown method "${n}" (available: ${METHODS.map((x) => x.name).join(', ')}, all)`);
+    return m;
+  });
+}
+
+/** File-name stems, unique within the run. */
+function stems(images: readonly NamedImage[]): string[] {
+  const seen = new Map<string, number>();
+  return images.map((img) => {
+    const stem = basename(img.path, extname(img.path)).replace(/[^\w.-]+/g, '_') || 'image';
+    const n = (seen.get(stem) ?? 0) + 1;
+    seen.set(stem, n);
+    return n === 1 ? stem : `${stem}-${n}`;
+  });
+}
+
+const slug = (s: string) => s.replace(/[^\w.-]+/g, '_');
+
+export async function explain(argv: string[]): Promise<void> {
+  const args = parseArgs(argv, {
+    model: { value: true },
+    method: { value: true, multiple: true },
+    class: { value: true, multiple: true },
+    concept: { value: true, multiple: true },
+    out: { value: true },
+    size: { value: true },
+    colormap: { value: true },
+    top: { value: true },
+    batch: { value: true },
+    'report-limit': { value: true },
+    'no-attention': {},
+    json: {},
+  });
+  const methods = parseMethods(listOption(args, 'method'));
+  const classSpecs = parseClassSpecs(listOption(args, 'class'));
+  const colormapName = stringOption(args, 'colormap') as ColormapName | undefined;
+  if (colormapName && !COLORMAPS.includes(colormapName)) throw new CliError(`unknown --colormap "${colormapName}" (available: ${COLORMAPS.join(', ')})`);
+  const size = args.options.has('size') ? intOption(args, 'size', 224) : undefined;
+  const topK = intOption(args, 'top', 5);
+  const batchSize = intOption(args, 'batch', 16);
+  const reportLimit = intOption(args, 'report-limit', 50, 0);
+  const withAttention = !args.flags.has('no-attention');
+  const outDir = resolve(stringOption(args, 'out') ?? 'vitlens-out');
+  const json = args.flags.has('json');
+  const progress = new Progress();
+  const started = performance.now();
+
+  const images = openImages(args.positionals);
+  const conceptImages = (args.options.get('concept') ?? []).length ? openImages(args.options.get('concept')!) : [];
+  const ctx = await createNodeContext();
+  try {
+    const t0 = performance.now();
+    const model = openModel(ctx, stringOption(args, 'model'));
+    const timings = new Map<string, number>([['load model', performance.now() - t0]]);
+    const time = async <T>(label: string, fn: () => Promise<T>): Promise<T> => {
+      const t = performance.now();
+      const r = await fn();
+      timings.set(label, (timings.get(label) ?? 0) + performance.now() - t);
+      return r;
+    };
+    try {
+      const concept = conceptImages.length ? await time('concept vector', () => withBatch(model, conceptImages.map((c) => c.image), (x) => conceptVector(model, x))) : undefined;
+      mkdirSync(outDir, { recursive: true });
+      const names = stems(images);
+      const written: Written[] = [];
+      const reportImages: ReportImage[] = [];
+      const pictureOpts: PictureOptions = { size, colormap: colormapName };
+      const batches = Math.ceil(images.length / batchSize);
+      for (let first = 0; first < images.length; first += batchSize) {
+        const chunk = images.slice(first, first + batchSize);
+        const tag = batches > 1 ? `[batch ${first / batchSize + 1}/${batches}] ` : '';
+        await withBatch(model, chunk.map((c) => c.image), async (x) => {
+          const preds = await time('classify', () => classify(model, x, topK));
+          const ids = await resolveClasses(model, x, classSpecs);
+          const targets = ids.map((row) => ({ perImage: row }));
+          const runs: MethodRun[] = [];
+          for (const [i, m] of methods.entries()) {
+            const label = `${tag}${m.name} (${i + 1}/${methods.length})`;
+            const t = performance.now();
+            const maps = await time(m.title, () => m.run({ model, images: x, targets, onProgress: (d, n) => progress.update(label, d, n) }));
+            progress.done(label, `${(performance.now() - t).toFixed(0)} ms`);
+            runs.push({ method: m, maps });
+          }
+          if (concept) {
+            const maps = await time('Concept CDAM', () => conceptCdam(model, x, concept));
+            runs.push({ method: { name: 'cdam-concept', title: 'Concept CDAM', description: `CDAM towards the mean feature of ${conceptImages.length} example image(s)`, classSpecific: false }, maps });
+          }
+          const attention = withAttention ? await time('attention grid', () => clsAttention(model, x)) : undefined;
+          const t = performance.now();
+          chunk.forEach((img, b) => {
+            const index = first + b;
+            const view = resizeAndCrop(img.image, model.config.pretrained);
+            const w = renderImage(model, view, names[index], runs, ids, b, preds[b], { ...pictureOpts, attention: attention?.perHead.map((l) => l.map((h) => h[b])), grid: attention?.grid }, outDir, index < reportLimit);
+            written.push({ image: img.path, predictions: preds[b], files: w.files });
+            if (w.report) reportImages.push(w.report);
+          });
+          timings.set('pictures', (timings.get('pictures') ?? 0) + performance.now() - t);
+        });
+      }
+      const t = performance.now();
+      const settings: [string, string][] = [
+        ['model', `${model.config.architecture} (${stringOption(args, 'model') ?? 'bundled Fashion-MNIST ViT'})`],
+        ['input', `${model.config.pretrained.inputSize.join(' x ')}, ${model.config.pretrained.interpolation} resize, crop_pct ${model.config.pretrained.cropPct}`],
+        ['methods', methods.map((m) => m.name).join(', ') + (concept ? ', cdam-concept' : '')],
+        ['explained classes', classSpecs.join(', ')],
+        ['colour maps', `${colormapName ?? 'turbo'} (unsigned), rdbu (signed)`],
+        ['images', `${images.length}${images.length > reportLimit ? ` (report shows the first ${reportLimit})` : ''}`],
+      ];
+      const html = renderExplainReport(
+        { model: model.config.architecture, adapter: ctx.info.name, created: new Date().toISOString(), settings, timings: [...timings, ['total', performance.now() - started]], images: reportImages },
+        encodePng,
+      );
+      const reportPath = join(outDir, 'report.html');
+      writeFileSync(reportPath, html);
+      timings.set('report', performance.now() - t);
+      writeFileSync(join(outDir, 'summary.json'), JSON.stringify({ model: model.config.architecture, adapter: ctx.info.name, report: reportPath, images: written, timingsMs: Object.fromEntries(timings) }, null, 2));
+      if (json) {
+        console.log(JSON.stringify({ report: reportPath, out: outDir, images: written, timingsMs: Object.fromEntries(timings) }, null, 2));
+      } else {
+        const files = written.reduce((n, w) => n + w.files.length, 0);
+        console.log(`${files} pictures of ${images.length} image${images.length === 1 ? '' : 's'} in ${outDir}`);
+        console.log(`report: ${reportPath}`);
+      }
+    } finally {
+      model.dispose();
+    }
+  } finally {
+    ctx.dispose();
+  }
+}
+
+/** Runs `fn` on a batch tensor of `images`, releasing it afterwards. */
+async function withBatch<T>(model: VisionTransformer, images: RawImage[], fn: (x: Tensor) => Promise<T>): Promise<T> {
+  const x = imageBatch(model, images);
+  try {
+    return await fn(x);
+  } finally {
+    x.release();
+  }
+}
+
+function classLabel(model: VisionTransformer, id: number, pred: Prediction[]): { label: string; detail: string } {
+  const name = model.config.labelNames?.[id];
+  const p = pred.find((q) => q.classId === id);
+  return { label: `Class ${id}${name ? ` · ${name}` : ''}`, detail: p ? `${(100 * p.prob).toFixed(1)} %` : '' };
+}
+
+/** Writes one image's pictures and returns the file names and its report section. */
+function renderImage(
+  model: VisionTransformer,
+  view: RawImage,
+  stem: string,
+  runs: MethodRun[],
+  ids: number[][],
+  b: number,
+  pred: Prediction[],
+  opts: PictureOptions & { attention?: Float32Array[][]; grid?: [number, number] },
+  outDir: string,
+  inReport: boolean,
+): { files: string[]; report?: ReportImage } {
+  const dir = join(outDir, stem);
+  mkdirSync(dir, { recursive: true });
+  const files: string[] = [];
+  const save = (name: string, img: RawImage) => {
+    const path = join(dir, name);
+    writeFileSync(path, encodePng(img));
+    files.push(path);
+  };
+  const [W, H] = displaySize(view.width, view.height, opts.size);
+  const input = scaleImage(view, W, H);
+  save('input.png', input);
+  const [ph, pw] = model.config.patchSize;
+  const grid = runs[0]?.maps.grid ?? model.gridFor(view.height, view.width);
+  const pictureOpts = { ...opts, mapArea: [grid[0] * ph, grid[1] * pw] as [number, number] };
+  const independent: ReportPanel[] = [];
+  const perClass: ReportPanel[][] = ids.map(() => []);
+  for (const { method, maps } of runs) {
+    const rows = method.classSpecific ? maps.maps : [maps.maps[0]];
+    rows.forEach((row, t) => {
+      const picture = overlayMap(view, row[b], maps.grid, maps.signed, pictureOpts);
+      const classId = maps.classes?.[t]?.[b];
+      save(method.classSpecific ? `${slug(method.name)}-class${classId}.png` : `${slug(method.name)}.png`, picture.image);
+      const p: ReportPanel = { method: method.name, title: method.title, description: method.description, picture, signed: maps.signed };
+      (method.classSpecific ? perClass[t] : independent).push(p);
+    });
+  }
+  let attention: RawImage[][] | undefined;
+  if (opts.attention && opts.grid) {
+    const tiles = attentionTiles(view, opts.attention, opts.grid, { ...pictureOpts, tile: 96 });
+    save('attention-grid.png', tileImages(tiles, 3));
+    attention = tiles;
+  }
+  if (!inReport) return { files };
+  const rows = [
+    { label: 'Class-independent', detail: 'attention-based maps', panels: independent },
+    ...perClass.map((panels, t) => ({ ...classLabel(model, ids[t][b], pred), panels })),
+  ];
+  return { files, report: { name: stem, input, predictions: pred, rows, attention } };
+}

@@ -1,0 +1,79 @@
+/**
+ * Colour maps for explanation pictures. Unsigned maps (rollout, attention, GradCAM) use a
+ * perceptual sequential map (viridis, turbo); signed maps (CDAM, token ablation, gradient x input)
+ * use a diverging red-blue map with white at zero, so the sign reads at a glance.
+ *
+ * Each map is stored as evenly spaced sRGB control points and interpolated linearly into a
+ * 256-entry table; the control points are samples of the published maps (every 8th entry of
+ * matplotlib's viridis and of Google's Turbo by Anton Mikhailov, Apache-2.0; the 11 classes of
+ * ColorBrewer's RdBu, reversed so negative is blue), within 2/255 of the originals.
+ */
+import { InputError } from '../errors.js';
+
+export type ColormapName = 'viridis' | 'turbo' | 'rdbu' | 'gray';
+
+export const COLORMAPS: readonly ColormapName[] = ['viridis', 'turbo', 'rdbu', 'gray'];
+
+const STOPS: Record<ColormapName, string> = {
+  viridis:
+    '440154470d6048186a482374472d7b4537814240863e49893b528b375b8d33638d2f6b8e2c728e297a8e26828e23898e21918c1f988b' +
+    '1fa08822a78528ae8032b67a3fbc734ec36b5ec96270cf5784d44b98d83eaddc30c2df23d8e219ece51bfde725',
+  turbo:
+    '30123b392a734040a24456c7466be34680f64294ff37a8fa28bceb1ccdd818ddc21fe9af32f2984ef97d6dfe628bff4ba4fc3cb9f635' +
+    'cdec34dfdf37eecf3af8be39fdac34fe962bfb7e21f46617eb500edf3f08d02f05be2102a91601920b017a0403',
+  rdbu: '0530612166ac4393c392c5ded1e5f0f7f7f7fddbc7f4a582d6604db2182b67001f',
+  gray: '000000ffffff',
+};
+
+/** A colour map as a 256-entry RGB table: entry i is the colour of value i / 255. */
+export interface Colormap {
+  name: ColormapName;
+  /** Diverging maps are centred on zero: value 0.5 of the table is "no effect". */
+  diverging: boolean;
+  lut: Uint8Array;
+}
+
+const cache = new Map<ColormapName, Colormap>();
+
+function buildLut(hex: string): Uint8Array {
+  const stops: number[][] = [];
+  for (let i = 0; i < hex.length; i += 6) stops.push([0, 2, 4].map((o) => parseInt(hex.slice(i + o, i + o + 2), 16)));
+  // The published tables have 256 entries sampled every 8th (plus the last), so the stops are
+  // not evenly spaced at the very end: stop k sits at entry min(8k, 255).
+  const at = (k: number) => (stops.length === 33 ? Math.min(8 * k, 255) : (255 * k) / (stops.length - 1));
+  const lut = new Uint8Array(256 * 3);
+  let k = 0;
+  for (let i = 0; i < 256; i++) {
+    while (k < stops.length - 2 && i > at(k + 1)) k++;
+    const t = (i - at(k)) / (at(k + 1) - at(k));
+    for (let c = 0; c < 3; c++) lut[i * 3 + c] = Math.round(stops[k][c] + (stops[k + 1][c] - stops[k][c]) * t);
+  }
+  return lut;
+}
+
+export function colormap(name: ColormapName): Colormap {
+  let m = cache.get(name);
+  if (!m) {
+    const hex = STOPS[name];
+    if (!hex) throw new InputError('bad-colormap', `unknown colour map "${name}" (available: ${COLORMAPS.join(', ')})`);
+    m = { name, diverging: name === 'rdbu', lut: buildLut(hex) };
+    cache.set(name, m);
+  }
+  return m;
+}
+
+/** The colour of t in [0, 1] (clamped; NaN gives the middle colour). */
+export function colorAt(map: Colormap, t: number): [number, number, number] {
+  const i = Number.isNaN(t) ? 128 : Math.round(Math.min(1, Math.max(0, t)) * 255);
+  return [map.lut[i * 3], map.lut[i * 3 + 1], map.lut[i * 3 + 2]];
+}
+
+/** CSS `linear-gradient` stops for a colour bar (left = low). */
+export function cssGradient(map: Colormap, stops = 16): string {
+  const parts: string[] = [];
+  for (let s = 0; s <= stops; s++) {
+    const [r, g, b] = colorAt(map, s / stops);
+    parts.push(`rgb(${r},${g},${b}) ${((100 * s) / stops).toFixed(1)}%`);
+  }
+  return `linear-gradient(to right, ${parts.join(', ')})`;
+}

@@ -8,6 +8,8 @@ import { readImageFileSync } from '../io/decode-node.js';
 import { timmModelArgs } from '../model/timm-models.js';
 import type { VisionTransformer } from '../model/vit.js';
 import { loadModelDir } from '../node/load.js';
+import { METHODS, methodByName, type MethodInfo } from '../explain/registry.js';
+import { CliError } from './errors.js';
 import { bundledImagesDir, bundledModelDir } from './paths.js';
 
 export function openModel(ctx: GpuContext, spec: string | undefined): VisionTransformer {
@@ -41,4 +43,14 @@ export function openImages(paths: readonly string[]): NamedImage[] {
     } else files.push(p);
   }
   return files.map((path) => ({ path, image: readImageFileSync(path) }));
+}
+
+/** Method names from --method (comma lists, repeats): none or "all" means every method. */
+export function parseMethods(names: readonly string[]): MethodInfo[] {
+  if (names.length === 0 || names.includes('all')) return [...METHODS];
+  return names.map((n) => {
+    const m = methodByName(n);
+    if (!m) throw new CliError(`unknown method "${n}" (available: ${METHODS.map((x) => x.name).join(', ')}, all)`);
+    return m;
+  });
 }

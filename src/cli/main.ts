@@ -5,12 +5,14 @@
  */
 import { VitlensError } from '../errors.js';
 import { CliError } from './errors.js';
+import { bench, benchHelp } from './commands/bench.js';
 import { explain, explainHelp } from './commands/explain.js';
 import { predict, predictHelp } from './commands/predict.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string; summary: string }> = {
   explain: { run: explain, help: explainHelp, summary: 'explanation maps as PNGs and an HTML report' },
   predict: { run: predict, help: predictHelp, summary: 'top-k classes for images' },
+  bench: { run: bench, help: benchHelp, summary: 'time a model and the explanation methods on this machine' },
 };
 
 const USAGE = `vitlens — what a Vision Transformer looks at, on WebGPU

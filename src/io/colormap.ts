@@ -4,7 +4,7 @@
  * use a diverging red-blue map with white at zero, so the sign reads at a glance.
  *
  * Each map is stored as evenly spaced sRGB control points and interpolated linearly into a
- * 256-entry table; the control points are samples of the published maps (every 8th entry of
+ * table; the control points are samples of the published maps (every 8th entry of
  * matplotlib's viridis and of Google's Turbo by Anton Mikhailov, Apache-2.0; the 11 classes of
  * ColorBrewer's RdBu, reversed so negative is blue), within 2/255 of the originals.
  */
@@ -25,7 +25,10 @@ const STOPS: Record<ColormapName, string> = {
   gray: '000000ffffff',
 };
 
-/** A colour map as a 256-entry RGB table: entry i is the colour of value i / 255. */
+/** Table entries: 1024 steps plus the end, so that t = 0.5 (zero of a diverging map) is an entry. */
+const STEPS = 1024;
+
+/** A colour map as an RGB table: entry i is the colour of value i / STEPS. */
 export interface Colormap {
   name: ColormapName;
   /** Diverging maps are centred on zero: value 0.5 of the table is "no effect". */
@@ -38,14 +41,15 @@ const cache = new Map<ColormapName, Colormap>();
 function buildLut(hex: string): Uint8Array {
   const stops: number[][] = [];
   for (let i = 0; i < hex.length; i += 6) stops.push([0, 2, 4].map((o) => parseInt(hex.slice(i + o, i + o + 2), 16)));
-  // The published tables have 256 entries sampled every 8th (plus the last), so the stops are
-  // not evenly spaced at the very end: stop k sits at entry min(8k, 255).
-  const at = (k: number) => (stops.length === 33 ? Math.min(8 * k, 255) : (255 * k) / (stops.length - 1));
-  const lut = new Uint8Array(256 * 3);
+  // Stops sampled every 8th entry of a 256-entry table (plus its last) are not evenly spaced at
+  // the very end: stop k sits at entry min(8k, 255) of 255.
+  const at = (k: number) => (stops.length === 33 ? Math.min(8 * k, 255) / 255 : k / (stops.length - 1));
+  const lut = new Uint8Array((STEPS + 1) * 3);
   let k = 0;
-  for (let i = 0; i < 256; i++) {
-    while (k < stops.length - 2 && i > at(k + 1)) k++;
-    const t = (i - at(k)) / (at(k + 1) - at(k));
+  for (let i = 0; i <= STEPS; i++) {
+    const x = i / STEPS;
+    while (k < stops.length - 2 && x > at(k + 1)) k++;
+    const t = (x - at(k)) / (at(k + 1) - at(k));
     for (let c = 0; c < 3; c++) lut[i * 3 + c] = Math.round(stops[k][c] + (stops[k + 1][c] - stops[k][c]) * t);
   }
   return lut;
@@ -64,7 +68,7 @@ export function colormap(name: ColormapName): Colormap {
 
 /** The colour of t in [0, 1] (clamped; NaN gives the middle colour). */
 export function colorAt(map: Colormap, t: number): [number, number, number] {
-  const i = Number.isNaN(t) ? 128 : Math.round(Math.min(1, Math.max(0, t)) * 255);
+  const i = Math.round((Number.isNaN(t) ? 0.5 : Math.min(1, Math.max(0, t))) * STEPS);
   return [map.lut[i * 3], map.lut[i * 3 + 1], map.lut[i * 3 + 2]];
 }
 

@@ -4,7 +4,7 @@ import { basename, extname, join, resolve } from 'node:path';
 import { clsAttention } from '../../explain/attention.js';
 import { conceptCdam, conceptVector } from '../../explain/cdam.js';
 import type { ExplanationMaps } from '../../explain/maps.js';
-import { METHODS, methodByName, type MethodInfo } from '../../explain/registry.js';
+import { METHODS, type MethodInfo } from '../../explain/registry.js';
 import { resolveClasses, type ClassSpec } from '../../explain/targets.js';
 import type { Tensor } from '../../gpu/tensor.js';
 import { COLORMAPS, type ColormapName } from '../../io/colormap.js';
@@ -18,7 +18,7 @@ import type { VisionTransformer } from '../../model/vit.js';
 import { createNodeContext } from '../../node/device.js';
 import { renderExplainReport, type ReportImage, type ReportPanel } from '../../report/explain-report.js';
 import { intOption, listOption, parseArgs, stringOption } from '../args.js';
-import { openImages, openModel, type NamedImage } from '../common.js';
+import { openImages, openModel, parseMethods, type NamedImage } from '../common.js';
 import { CliError } from '../errors.js';
 import { Progress } from '../progress.js';
 
@@ -61,15 +61,6 @@ function parseClassSpecs(values: string[]): ClassSpec[] {
     if (/^top\d*$/.test(v)) return v as ClassSpec;
     if (/^\d+$/.test(v)) return Number(v);
     throw new CliError(`--class "${v}": expected a class id, "top" or "topK" (e.g. top3)`);
-  });
-}
-
-function parseMethods(values: string[]): MethodInfo[] {
-  if (values.length === 0 || values.includes('all')) return [...METHODS];
-  return values.map((n) => {
-    const m = methodByName(n);
-    if (!m) throw new CliError(`unknown method "${n}" (available: ${METHODS.map((x) => x.name).join(', ')}, all)`);
-    return m;
   });
 }
 
@@ -185,7 +176,7 @@ export async function explain(argv: string[]): Promise<void> {
       timings.set('report', performance.now() - t);
       writeFileSync(join(outDir, 'summary.json'), JSON.stringify({ model: model.config.architecture, adapter: ctx.info.name, report: reportPath, images: written, timingsMs: Object.fromEntries(timings) }, null, 2));
       if (json) {
-        console.log(JSON.stringify({ report: reportPath, out: outDir, images: written, timingsMs: Object.fromEntries(timings) }, null, 2));
+        console.log(JSON.stringify({ report: reportPath, out: outDir, model: model.config.architecture, adapter: ctx.info.name, images: written, timingsMs: Object.fromEntries(timings) }, null, 2));
       } else {
         const files = written.reduce((n, w) => n + w.files.length, 0);
         console.log(`${files} pictures of ${images.length} image${images.length === 1 ? '' : 's'} in ${outDir}`);

@@ -1,0 +1,104 @@
+/**
+ * `vitlens explain` end to end on the bundled model: the pictures and the report exist, decode,
+ * and have the sizes asked for; bad input exits non-zero with one clear line.
+ */
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { METHODS } from '../../src/explain/registry.js';
+import { decodeImage } from '../../src/io/decode-node.js';
+import { repoRoot, runCli, type CliResult } from '../helpers/cli.js';
+
+const images = ['assets/images/1-trouser.png', 'assets/images/7-sneaker.png'];
+
+describe('vitlens explain on the bundled model', () => {
+  const out = mkdtempSync(join(tmpdir(), 'vitlens-explain-'));
+  let r: CliResult;
+  let summary: { report: string; adapter: string; images: { image: string; predictions: { classId: number }[]; files: string[] }[] };
+
+  beforeAll(async () => {
+    r = await runCli(['explain', ...images, '--out', out, '--size', '112', '--class', 'top2', '--concept', 'assets/images/9-ankle-boot.png', '--json']);
+    summary = JSON.parse(r.stdout);
+  }, 180_000);
+
+  it('exits 0 and reports progress per method on stderr', () => {
+    expect(r.code, r.stderr).toBe(0);
+    for (const m of METHODS) expect(r.stderr).toContain(`${m.name} (`);
+  });
+
+  it('writes one picture per image, method and class, each a 112x112 PNG', () => {
+    expect(summary.images.map((i) => i.image)).toEqual(images);
+    for (const img of summary.images) {
+      const [top1, top2] = img.predictions.map((p) => p.classId);
+      const names = img.files.map((f) => f.split('/').pop());
+      for (const m of METHODS) {
+        if (m.classSpecific) expect(names).toEqual(expect.arrayContaining([`${m.name}-class${top1}.png`, `${m.name}-class${top2}.png`]));
+        else expect(names).toContain(`${m.name}.png`);
+      }
+      expect(names).toEqual(expect.arrayContaining(['input.png', 'cdam-concept.png', 'attention-grid.png']));
+      for (const f of img.files) {
+        const png = decodeImage(new Uint8Array(readFileSync(f)), f);
+        if (!f.endsWith('attention-grid.png')) expect([png.width, png.height, png.channels], f).toEqual([112, 112, 3]);
+      }
+    }
+  });
+
+  it('writes a self-contained report naming every method, the classes and the adapter', () => {
+    const html = readFileSync(summary.report, 'utf8');
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    for (const m of METHODS) expect(html).toContain(m.title.replace(/&/g, '&amp;'));
+    expect(html).toContain('Trouser');
+    expect(html).toContain(summary.adapter);
+    expect(html).toContain('Timings');
+    // Offline: nothing is fetched from anywhere.
+    expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
+    expect(html).not.toContain('<script');
+    const inline = html.match(/src="data:image\/png;base64,/g) ?? [];
+    expect(inline.length).toBeGreaterThan(2 * METHODS.length);
+  });
+});
+
+describe('vitlens explain: bad input gives one clear line and a non-zero exit', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'vitlens-bad-'));
+  const oneLine = (res: CliResult, code: number, pattern: RegExp) => {
+    expect(res.code, res.stderr).toBe(code);
+    const lines = res.stderr.split('\n').filter(Boolean);
+    expect(lines, res.stderr).toHaveLength(1);
+    expect(lines[0]).toMatch(/^vitlens explain: /);
+    expect(lines[0]).toMatch(pattern);
+  };
+
+  it('missing image file', async () => {
+    oneLine(await runCli(['explain', join(tmp, 'nope.png'), '--out', tmp]), 1, /nope\.png: no such file/);
+  });
+
+  it('unreadable image', async () => {
+    const bad = join(tmp, 'broken.png');
+    writeFileSync(bad, 'this is not a picture');
+    oneLine(await runCli(['explain', bad, '--out', tmp]), 1, /broken\.png: not a PNG or JPEG/);
+  });
+
+  it('unknown method', async () => {
+    oneLine(await runCli(['explain', images[0], '--method', 'rollout,lime', '--out', tmp]), 2, /unknown method "lime"/);
+  });
+
+  it('class id out of range', async () => {
+    oneLine(await runCli(['explain', images[0], '--class', '10', '--method', 'cdam', '--out', tmp]), 1, /class id 10 is out of range: this model has 10 classes \(0\.\.9\)/);
+  });
+
+  it('model folder without weights', async () => {
+    const dir = join(tmp, 'no-weights');
+    mkdirSync(dir);
+    copyFileSync(join(repoRoot, 'assets/fmnist-vit/config.json'), join(dir, 'config.json'));
+    oneLine(await runCli(['explain', images[0], '--model', dir, '--out', tmp]), 1, /has no model\.safetensors/);
+  });
+
+  it('unknown option', async () => {
+    oneLine(await runCli(['explain', '--colour', 'red']), 2, /unknown option --colour/);
+  });
+
+  it('writes nothing for a failed run', () => {
+    expect(existsSync(join(tmp, 'report.html'))).toBe(false);
+  });
+});

@@ -27,7 +27,7 @@ export function expectedParams(c: VitConfig): ParamSpec[] {
   if (c.distilled) p.push({ name: 'dist_token', shape: [1, 1, D] });
   p.push({ name: 'pos_embed', shape: [1, posEmbedRows(c), D] });
   p.push({ name: 'patch_embed.proj.weight', shape: [D, c.inChans, c.patchSize[0], c.patchSize[1]] });
-  p.push({ name: 'patch_embed.proj.bias', shape: [D] });
+  if (c.patchEmbedBias) p.push({ name: 'patch_embed.proj.bias', shape: [D] });
   if (c.preNorm) p.push({ name: 'norm_pre.weight', shape: [D] }, { name: 'norm_pre.bias', shape: [D] });
   for (let l = 0; l < c.depth; l++) {
     const b = `blocks.${l}`;

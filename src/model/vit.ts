@@ -169,7 +169,7 @@ export class VisionTransformer {
     return makeResult({ B, N, grid, logits, latent, taps, tape, tapPoints: points });
   }
 
-  /** Pixels -> tokens entering block 0 ([B*N, D]); taps `embed`. */
+  /** Pixels -> tokens entering block 0 ([B*N, D], after norm_pre); taps `embed` before norm_pre (timm's _pos_embed output). */
   embed(
     op: OpContext,
     images: Tensor,

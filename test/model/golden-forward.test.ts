@@ -11,7 +11,7 @@ import type { GpuContext } from '../../src/gpu/context.js';
 import type { ForwardResult, VisionTransformer } from '../../src/model/vit.js';
 import { loadModelDir } from '../../src/node/load.js';
 import { maxAbsDiff } from '../helpers/compare.js';
-import { goldenCases, type GoldenCase } from '../helpers/golden.js';
+import { goldenCases, goldenDir, variantsDir, type GoldenCase } from '../helpers/golden.js';
 import { gpuContext } from '../helpers/gpu.js';
 
 const cases = goldenCases();
@@ -70,7 +70,10 @@ describe.each(cases.map((c) => [c.name, c] as const))('golden forward: %s', (_na
 });
 
 describe('golden cases are present', () => {
-  it('finds at least one case folder', () => {
-    expect(cases.length, 'no golden cases found: set VITLENS_GOLDEN_DIR').toBeGreaterThan(0);
+  it('finds reference case folders (the committed variants alone do not count)', () => {
+    expect(cases.filter((c) => c.root === goldenDir()).length, `no golden cases in ${goldenDir()}: set VITLENS_GOLDEN_DIR`).toBeGreaterThan(0);
+  });
+  it('finds the committed variant cases', () => {
+    expect(cases.filter((c) => c.root === variantsDir()).length, `no cases in ${variantsDir()}: run test/fixtures/make_variant_cases.py`).toBeGreaterThan(0);
   });
 });

@@ -50,6 +50,21 @@ export function expectedParams(c: VitConfig): ParamSpec[] {
   return p;
 }
 
+/**
+ * The one architecture choice timm's model_args cannot express is DeiT distillation: it is a
+ * different class (VisionTransformerDistilled) built from the same keyword arguments. A config
+ * that names neither the class nor a known distilled architecture, for weights that carry
+ * `dist_token` and `head_dist`, describes a distilled model; everything else is left to
+ * checkWeights to confirm or refuse.
+ */
+export function configForWeights(c: VitConfig, file: SafetensorsFile): VitConfig {
+  const headDist = c.numClasses === 0 || file.tensors.has('head_dist.weight');
+  if (!c.distilled && file.tensors.has('dist_token') && headDist && c.classToken && c.globalPool === 'token' && c.regTokens === 0) {
+    return { ...c, distilled: true };
+  }
+  return c;
+}
+
 /** Float32 weights by name, checked against the config. */
 export type WeightMap = Map<string, { shape: number[]; data: Float32Array }>;
 

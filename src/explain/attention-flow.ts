@@ -5,7 +5,7 @@
 import type { Tensor } from '../gpu/tensor.js';
 import type { VisionTransformer } from '../model/vit.js';
 import { abnarRollout, attentionFlow, type FlowVariant, type ProgressCallback } from './flow.js';
-import type { ExplanationMaps } from './maps.js';
+import { requireClassToken, type ExplanationMaps } from './maps.js';
 
 /** All blocks' attention of image b as one [L, H, N, N] array (the layout flow.ts takes). */
 async function attentionStack(model: VisionTransformer, images: Tensor): Promise<{ per: Float32Array[]; grid: [number, number]; N: number }> {
@@ -33,6 +33,7 @@ export interface FlowMapOptions {
 
 /** Attention flow from the class token to each patch token (maps[0][b]); index 0 = first patch. */
 export async function attentionFlowMaps(model: VisionTransformer, images: Tensor, opts: FlowMapOptions = {}): Promise<ExplanationMaps> {
+  requireClassToken(model, 'attention flow');
   const { per, grid, N } = await attentionStack(model, images);
   const NP = model.numPrefix;
   const variant = opts.variant ?? 'abnar';
@@ -48,6 +49,7 @@ export async function attentionFlowMaps(model: VisionTransformer, images: Tensor
 
 /** Abnar & Zuidema rollout (rows of mean_h A + I normalised, float64), CLS row over the patches. */
 export async function abnarRolloutMaps(model: VisionTransformer, images: Tensor): Promise<ExplanationMaps> {
+  requireClassToken(model, 'Abnar rollout');
   const { per, grid, N } = await attentionStack(model, images);
   const NP = model.numPrefix;
   const maps = per.map((attn) => Float32Array.from(abnarRollout(attn, model.config.depth, model.config.numHeads, N).subarray(NP)));

@@ -8,7 +8,7 @@ import type { Tensor } from '../gpu/tensor.js';
 import type { HeadFusion } from '../kernels/explain/fuse-heads.js';
 import { sliceRows } from '../kernels/rows.js';
 import type { VisionTransformer } from '../model/vit.js';
-import type { ExplanationMaps } from './maps.js';
+import { requireClassToken, type ExplanationMaps } from './maps.js';
 
 export interface RawAttention {
   grid: [number, number];
@@ -18,6 +18,7 @@ export interface RawAttention {
 
 /** The CLS row of every block's attention probabilities, per head, over the patch tokens. */
 export async function clsAttention(model: VisionTransformer, images: Tensor): Promise<RawAttention> {
+  requireClassToken(model, 'class-token attention');
   const { ctx, config } = model;
   const H = config.numHeads;
   const fwd = model.forward(images, { taps: ['attn.*'] });

@@ -18,7 +18,7 @@ import { fuseHeads } from '../kernels/explain/fuse-heads.js';
 import { gradients } from '../model/gradients.js';
 import { classTarget } from '../model/targets.js';
 import type { VisionTransformer } from '../model/vit.js';
-import { maxNormalize, readMaps, type ExplanationMaps } from './maps.js';
+import { maxNormalize, readMaps, requireClassToken, type ExplanationMaps } from './maps.js';
 import { chainClsRow, checkDiscardRatio, discardAndNormalize } from './rollout.js';
 import { resolveClasses, type ClassSpec } from './targets.js';
 
@@ -29,6 +29,7 @@ export interface GradRolloutOptions {
 }
 
 export async function gradientRollout(model: VisionTransformer, images: Tensor, classes: ClassSpec | readonly ClassSpec[], opts: GradRolloutOptions = {}): Promise<ExplanationMaps> {
+  requireClassToken(model, 'gradient rollout');
   const discardRatio = opts.discardRatio ?? 0.9;
   checkDiscardRatio(discardRatio);
   const hooked = (opts.pairing ?? 'hooked') === 'hooked';

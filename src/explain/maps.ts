@@ -3,7 +3,9 @@
  * at index r * gw + c, raw (no upsampling, no colour mapping). `signed` maps (CDAM, TAM, raw
  * GradCAM) are meant for a diverging colour map centred on zero.
  */
+import { InputError } from '../errors.js';
 import type { Tensor } from '../gpu/tensor.js';
+import type { VisionTransformer } from '../model/vit.js';
 
 export interface ExplanationMaps {
   method: string;
@@ -14,6 +16,18 @@ export interface ExplanationMaps {
   signed: boolean;
   /** Class id per [t][b] for class-specific methods. */
   classes?: number[][];
+}
+
+/**
+ * Methods that read the class token's row of a token-to-token matrix (attention, rollout,
+ * gradient rollout, relevance, Abnar rollout / flow from CLS) have no definition for a model
+ * without one (timm class_token=False with average pooling): token 0 is then a register or patch
+ * token, and its row would be returned as if it were the class token's. Refused instead.
+ */
+export function requireClassToken(model: VisionTransformer, method: string): void {
+  if (!model.config.classToken) {
+    throw new InputError('no-class-token', `${method} explains the class token's row, and ${model.config.architecture} has no class token (class_token=False, ${model.config.globalPool} pooling); use a patch-token method (cdam, gradcam, tam, occlusion, saliency)`);
+  }
 }
 
 /** Splits a [T*B, P] tensor's data into maps[t][b]. */

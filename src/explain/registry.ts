@@ -32,22 +32,24 @@ export interface MethodInfo {
   classSpecific: boolean;
   /** One sentence for help texts and reports. */
   description: string;
+  /** Reads the class token's row: refused (InputError 'no-class-token') by models without one. */
+  usesClassToken?: boolean;
   run(c: MethodContext): Promise<ExplanationMaps>;
 }
 
 const m = (info: MethodInfo) => info;
 
 export const METHODS: readonly MethodInfo[] = [
-  m({ name: 'attention', title: 'Last-block attention', classSpecific: false, description: 'CLS attention of the last block, mean over heads', run: async ({ model, images }) => {
+  m({ name: 'attention', usesClassToken: true, title: 'Last-block attention', classSpecific: false, description: 'CLS attention of the last block, mean over heads', run: async ({ model, images }) => {
     const all = await attentionMaps(model, images, 'mean');
     return { ...all, method: 'attention', maps: [all.maps[all.maps.length - 1]] };
   } }),
-  m({ name: 'rollout', title: 'Attention rollout', classSpecific: false, description: 'vit-explain rollout, mean fusion, no discard', run: ({ model, images }) => attentionRollout(model, images, { headFusion: 'mean', discardRatio: 0 }) }),
-  m({ name: 'rollout-max', title: 'Rollout (max, 0.9)', classSpecific: false, description: 'vit-explain rollout, max fusion, 90% discarded', run: ({ model, images }) => attentionRollout(model, images, { headFusion: 'max', discardRatio: 0.9 }) }),
-  m({ name: 'rollout-abnar', title: 'Rollout (Abnar)', classSpecific: false, description: 'Abnar & Zuidema rollout, rows normalised', run: ({ model, images }) => abnarRolloutMaps(model, images) }),
-  m({ name: 'flow', title: 'Attention flow', classSpecific: false, description: 'Abnar & Zuidema max-flow from CLS to each patch', run: ({ model, images, onProgress }) => attentionFlowMaps(model, images, { onProgress }) }),
-  m({ name: 'grad-rollout', title: 'Gradient rollout', classSpecific: true, description: 'vit-explain gradient rollout, discard 0.9, as the reference computes it', run: ({ model, images, targets }) => gradientRollout(model, images, targets, { discardRatio: 0.9 }) }),
-  m({ name: 'relevance', title: 'Relevance (Chefer)', classSpecific: true, description: 'Chefer et al. generic attention relevance', run: ({ model, images, targets }) => relevance(model, images, targets) }),
+  m({ name: 'rollout', usesClassToken: true, title: 'Attention rollout', classSpecific: false, description: 'vit-explain rollout, mean fusion, no discard', run: ({ model, images }) => attentionRollout(model, images, { headFusion: 'mean', discardRatio: 0 }) }),
+  m({ name: 'rollout-max', usesClassToken: true, title: 'Rollout (max, 0.9)', classSpecific: false, description: 'vit-explain rollout, max fusion, 90% discarded', run: ({ model, images }) => attentionRollout(model, images, { headFusion: 'max', discardRatio: 0.9 }) }),
+  m({ name: 'rollout-abnar', usesClassToken: true, title: 'Rollout (Abnar)', classSpecific: false, description: 'Abnar & Zuidema rollout, rows normalised', run: ({ model, images }) => abnarRolloutMaps(model, images) }),
+  m({ name: 'flow', usesClassToken: true, title: 'Attention flow', classSpecific: false, description: 'Abnar & Zuidema max-flow from CLS to each patch', run: ({ model, images, onProgress }) => attentionFlowMaps(model, images, { onProgress }) }),
+  m({ name: 'grad-rollout', usesClassToken: true, title: 'Gradient rollout', classSpecific: true, description: 'vit-explain gradient rollout, discard 0.9, as the reference computes it', run: ({ model, images, targets }) => gradientRollout(model, images, targets, { discardRatio: 0.9 }) }),
+  m({ name: 'relevance', usesClassToken: true, title: 'Relevance (Chefer)', classSpecific: true, description: 'Chefer et al. generic attention relevance', run: ({ model, images, targets }) => relevance(model, images, targets) }),
   m({ name: 'cdam', title: 'CDAM', classSpecific: true, description: 'class-discriminative attention map (signed)', run: ({ model, images, targets }) => cdam(model, images, targets) }),
   m({ name: 'gradcam', title: 'GradCAM', classSpecific: true, description: 'GradCAM on the last block norm1 (pytorch-grad-cam)', run: async ({ model, images, targets }) => (await gradCam(model, images, targets)).gradcam }),
   m({ name: 'tam', title: 'Token ablation', classSpecific: true, description: 'logit drop when one patch token is removed (signed)', run: ({ model, images, targets, onProgress }) => tokenAblation(model, images, targets, { onProgress }) }),

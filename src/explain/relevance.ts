@@ -9,11 +9,12 @@ import { fuseHeads } from '../kernels/explain/fuse-heads.js';
 import { gradients } from '../model/gradients.js';
 import { classTarget } from '../model/targets.js';
 import type { VisionTransformer } from '../model/vit.js';
-import { readMaps, type ExplanationMaps } from './maps.js';
+import { readMaps, requireClassToken, type ExplanationMaps } from './maps.js';
 import { chainClsRow } from './rollout.js';
 import { resolveClasses, type ClassSpec } from './targets.js';
 
 export async function relevance(model: VisionTransformer, images: Tensor, classes: ClassSpec | readonly ClassSpec[]): Promise<ExplanationMaps> {
+  requireClassToken(model, 'relevance');
   const ids = await resolveClasses(model, images, classes);
   const T = ids.length;
   const { ctx, config } = model;

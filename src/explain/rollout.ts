@@ -19,7 +19,7 @@ import { selectKth } from '../kernels/explain/select.js';
 import { matmul } from '../kernels/matmul.js';
 import { InputError } from '../errors.js';
 import type { VisionTransformer } from '../model/vit.js';
-import { maxNormalize, readMaps, type ExplanationMaps } from './maps.js';
+import { maxNormalize, readMaps, requireClassToken, type ExplanationMaps } from './maps.js';
 
 export interface RolloutOptions {
   headFusion?: HeadFusion;
@@ -87,6 +87,7 @@ export function discardAndNormalize(
 }
 
 export async function attentionRollout(model: VisionTransformer, images: Tensor, opts: RolloutOptions = {}): Promise<ExplanationMaps> {
+  requireClassToken(model, 'attention rollout');
   const headFusion = opts.headFusion ?? 'mean';
   const discardRatio = opts.discardRatio ?? 0;
   checkDiscardRatio(discardRatio);

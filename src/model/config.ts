@@ -32,6 +32,8 @@ export interface VitConfig {
   fcNorm: boolean;
   /** LayerNorm on the tokens before the first block (CLIP-style norm_pre). */
   preNorm: boolean;
+  /** patch_embed.proj has a bias: timm builds PatchEmbed with `bias=not pre_norm`. */
+  patchEmbedBias: boolean;
   /** timm LayerScale (init_values set): ls1.gamma / ls2.gamma per block. */
   layerScale: boolean;
   normEps: number;
@@ -124,6 +126,7 @@ export function configFromArgs(architecture: string, args: Json, extra: { numCla
   const classToken = merged.class_token !== false;
   const fcNorm = typeof merged.fc_norm === 'boolean' ? merged.fc_norm : globalPool === 'avg';
   const numClasses = int(extra.numClasses ?? merged.num_classes ?? 1000, 'num_classes');
+  const preNorm = merged.pre_norm === true;
   const cfg: VitConfig = {
     architecture,
     imgSize,
@@ -141,8 +144,10 @@ export function configFromArgs(architecture: string, args: Json, extra: { numCla
     noEmbedClass: merged.no_embed_class === true,
     globalPool,
     fcNorm,
-    preNorm: merged.pre_norm === true,
-    layerScale: typeof merged.init_values === 'number',
+    preNorm,
+    patchEmbedBias: !preNorm,
+    // timm: `LayerScale(...) if init_values else nn.Identity()`: 0 / null mean no LayerScale.
+    layerScale: typeof merged.init_values === 'number' && merged.init_values !== 0,
     normEps: 1e-6,
     labelNames: extra.labelNames,
     pretrained: pretrainedFrom(extra.pretrained, inChans, imgSize),
@@ -171,7 +176,11 @@ export function configFromHub(json: unknown, fallbackName = 'vit'): VitConfig {
   const pre = j.pretrained_cfg as Json | undefined;
   const numClasses = typeof j.num_classes === 'number' ? j.num_classes : typeof args.num_classes === 'number' ? (args.num_classes as number) : undefined;
   const labelNames = Array.isArray(j.label_names) ? (j.label_names as string[]) : Array.isArray(pre?.label_names) ? (pre!.label_names as string[]) : undefined;
-  const withPool = j.global_pool !== undefined && args.global_pool === undefined ? { ...args, global_pool: j.global_pool } : args;
+  const withPool: Json = j.global_pool !== undefined && args.global_pool === undefined ? { ...args, global_pool: j.global_pool } : { ...args };
+  // A DeiT distilled model is a different class (timm.models.deit.VisionTransformerDistilled)
+  // built from the same VisionTransformer keyword arguments, so model_args cannot say it: the
+  // class name in the config does (golden-variants/distilled).
+  if (withPool.distilled === undefined && typeof j.timm_class === 'string' && /VisionTransformerDistilled$/.test(j.timm_class)) withPool.distilled = true;
   return configFromArgs(architecture, withPool, { numClasses, pretrained: pre, labelNames });
 }
 

@@ -6,7 +6,7 @@ import type { GpuContext } from '../gpu/context.js';
 import { parseSafetensors } from '../io/safetensors.js';
 import { configFromHub, type VitConfig } from './config.js';
 import { VisionTransformer } from './vit.js';
-import { checkWeights } from './weights.js';
+import { checkWeights, configForWeights } from './weights.js';
 
 export interface LoadOptions {
   /** Name used in error messages. */
@@ -15,12 +15,15 @@ export interface LoadOptions {
 
 export function loadModelFromBytes(ctx: GpuContext, config: unknown, weights: Uint8Array, opts: LoadOptions = {}): VisionTransformer {
   const source = opts.source ?? 'model.safetensors';
-  const cfg: VitConfig = configFromHub(config);
+  const given: VitConfig = configFromHub(config);
   const file = parseSafetensors(weights, source);
+  const cfg = configForWeights(given, file);
   return VisionTransformer.fromWeights(ctx, cfg, checkWeights(cfg, file, source));
 }
 
 export function loadModelFromConfig(ctx: GpuContext, cfg: VitConfig, weights: Uint8Array, opts: LoadOptions = {}): VisionTransformer {
   const source = opts.source ?? 'model.safetensors';
-  return VisionTransformer.fromWeights(ctx, cfg, checkWeights(cfg, parseSafetensors(weights, source), source));
+  const file = parseSafetensors(weights, source);
+  const fitted = configForWeights(cfg, file);
+  return VisionTransformer.fromWeights(ctx, fitted, checkWeights(fitted, file, source));
 }

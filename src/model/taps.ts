@@ -2,7 +2,8 @@
  * Taps replace PyTorch hooks: named tensors of a forward (and their gradients) that the caller
  * asks for up front, by name or pattern, instead of hooking modules. Names:
  *   input                 the normalised input images [B, C, H, W] (gradient only)
- *   embed                 tokens entering block 0 [B*N, D]
+ *   embed                 prefix tokens + patch embeddings + position embedding [B*N, D] (timm's
+ *                         _pos_embed output = golden embed_tokens; before norm_pre, if the model has one)
  *   tokens.<l>            block l's norm1 output: the tokens entering its attention [B*N, D]
  *   qkv.<l>               block l's fused q/k/v projection [B*N, 3D]
  *   attn.<l>              block l's attention probabilities [B, H, N, N]

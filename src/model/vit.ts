@@ -169,7 +169,7 @@ export class VisionTransformer {
     return makeResult({ B, N, grid, logits, latent, taps, tape, tapPoints: points });
   }
 
-  /** Pixels -> tokens entering block 0 ([B*N, D]); taps `embed`. */
+  /** Pixels -> tokens entering block 0 ([B*N, D], after norm_pre); taps `embed` before norm_pre (timm's _pos_embed output). */
   embed(
     op: OpContext,
     images: Tensor,
@@ -182,7 +182,7 @@ export class VisionTransformer {
     const [gh, gw] = this.gridFor(s.H, s.W);
     const geometry = { B: s.B, C: c.inChans, H: s.H, W: s.W, ph: c.patchSize[0], pw: c.patchSize[1] };
     const patches = patchify(op, images, geometry);
-    const E = linear(op, { x: patches, M: s.B * gh * gw, weight: this.param('patch_embed.proj.weight'), bias: this.param('patch_embed.proj.bias') });
+    const E = linear(op, { x: patches, M: s.B * gh * gw, weight: this.param('patch_embed.proj.weight'), bias: this.maybeParam('patch_embed.proj.bias') });
     patches.release();
     const N = this.numPrefix + gh * gw;
     const dummyPrefix = this.prefix ?? this.posEmbed(gh, gw);
@@ -260,17 +260,29 @@ export class VisionTransformer {
     const c = this.config;
     const D = c.embedDim;
     const normName = c.fcNorm ? 'fc_norm' : 'norm';
-    const norm = (x: Tensor) => layerNorm(op, x, B, this.param(`${normName}.weight`), this.param(`${normName}.bias`), c.normEps);
-    // LayerNorm is per token, so normalising the pooled token equals timm's norm-then-pool.
-    const pooled = (first: number) => pool(op, zL, { B, N, D, mode: c.globalPool === 'avg' ? 'avg' : 'token', first });
+    const norm = (x: Tensor, rows: number) => layerNorm(op, x, rows, this.param(`${normName}.weight`), this.param(`${normName}.bias`), c.normEps);
+    // timm: forward_features ends with `norm` on every token, forward_head pools and then applies
+    // fc_norm; exactly one of the two is a LayerNorm. For token pooling LayerNorm is per token,
+    // so normalising the pooled row equals norm-then-pool and is cheaper. Average pooling with
+    // the final `norm` (fc_norm=False, e.g. vit_*_gap models) must normalise every token BEFORE
+    // the mean: the mean of normalised tokens is not the normalised mean (golden-variants/avgpool_norm_cls).
+    const normFirst = c.globalPool === 'avg' && !c.fcNorm;
+    const zn = normFirst ? norm(zL, B * N) : zL;
+    const pooled = (first: number) => pool(op, zn, { B, N, D, mode: c.globalPool === 'avg' ? 'avg' : 'token', first });
     const p0 = pooled(c.globalPool === 'avg' ? this.numPrefix : 0);
-    const f0 = norm(p0);
-    p0.release();
+    let f0: Tensor;
+    if (normFirst) {
+      zn.release();
+      f0 = p0;
+    } else {
+      f0 = norm(p0, B);
+      p0.release();
+    }
     let latent = f0;
     let logits: Tensor | null = null;
     if (c.distilled) {
       const p1 = pooled(1);
-      const f1 = norm(p1);
+      const f1 = norm(p1, B);
       p1.release();
       latent = average(op, f0, f1);
       if (c.numClasses > 0) {

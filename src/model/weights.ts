@@ -27,7 +27,7 @@ export function expectedParams(c: VitConfig): ParamSpec[] {
   if (c.distilled) p.push({ name: 'dist_token', shape: [1, 1, D] });
   p.push({ name: 'pos_embed', shape: [1, posEmbedRows(c), D] });
   p.push({ name: 'patch_embed.proj.weight', shape: [D, c.inChans, c.patchSize[0], c.patchSize[1]] });
-  p.push({ name: 'patch_embed.proj.bias', shape: [D] });
+  if (c.patchEmbedBias) p.push({ name: 'patch_embed.proj.bias', shape: [D] });
   if (c.preNorm) p.push({ name: 'norm_pre.weight', shape: [D] }, { name: 'norm_pre.bias', shape: [D] });
   for (let l = 0; l < c.depth; l++) {
     const b = `blocks.${l}`;
@@ -48,6 +48,21 @@ export function expectedParams(c: VitConfig): ParamSpec[] {
     if (c.distilled) p.push({ name: 'head_dist.weight', shape: [c.numClasses, D] }, { name: 'head_dist.bias', shape: [c.numClasses] });
   }
   return p;
+}
+
+/**
+ * The one architecture choice timm's model_args cannot express is DeiT distillation: it is a
+ * different class (VisionTransformerDistilled) built from the same keyword arguments. A config
+ * that names neither the class nor a known distilled architecture, for weights that carry
+ * `dist_token` and `head_dist`, describes a distilled model; everything else is left to
+ * checkWeights to confirm or refuse.
+ */
+export function configForWeights(c: VitConfig, file: SafetensorsFile): VitConfig {
+  const headDist = c.numClasses === 0 || file.tensors.has('head_dist.weight');
+  if (!c.distilled && file.tensors.has('dist_token') && headDist && c.classToken && c.globalPool === 'token' && c.regTokens === 0) {
+    return { ...c, distilled: true };
+  }
+  return c;
 }
 
 /** Float32 weights by name, checked against the config. */

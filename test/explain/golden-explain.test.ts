@@ -11,6 +11,11 @@
  *
  * Token ablation and occlusion cost one forward per patch; on cases where that exceeds a budget, a
  * fixed sample of patches is checked (the full map is checked on the cases within budget).
+ *
+ * Geometry (grid of the stored input, tokens, prefix tokens) comes from each case's own files
+ * (helpers/golden.ts), never from img_size: per-patch maps cover tokens NP..N-1 whatever the
+ * prefix tokens are. A map the reference returns as NaN (vit-explain's 0/0 when every CLS->patch
+ * path was discarded; manifest `nan_maps`) must be NaN in the engine too.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tokenAblation } from '../../src/explain/ablation.js';
@@ -18,6 +23,7 @@ import { abnarRolloutMaps, attentionFlowMaps } from '../../src/explain/attention
 import { cdam, conceptCdam } from '../../src/explain/cdam.js';
 import { gradientRollout } from '../../src/explain/grad-rollout.js';
 import { gradCam } from '../../src/explain/gradcam.js';
+import { METHODS } from '../../src/explain/registry.js';
 import { occlusion } from '../../src/explain/occlusion.js';
 import { relevance } from '../../src/explain/relevance.js';
 import { attentionRollout } from '../../src/explain/rollout.js';
@@ -42,6 +48,14 @@ function expectMapsClose(label: string, got: Float32Array[], expected: Float32Ar
     if (opts.only) {
       e = Float32Array.from(opts.only, (p) => e[p]);
       g = Float32Array.from(opts.only, (p) => g[p]);
+    }
+    // NaN where the reference is NaN (vit-explain's 0/0), and only there.
+    const nan = Array.from(e, (v) => Number.isNaN(v));
+    expect(Array.from(g, (v) => Number.isNaN(v)), `${label}, image ${b}: NaN entries`).toEqual(nan);
+    if (nan.some((v) => v)) {
+      e = e.filter((_, i) => !nan[i]);
+      g = g.filter((_, i) => !nan[i]);
+      if (e.length === 0) continue;
     }
     const scale = maxAbs(e);
     const err = maxAbsDiff(g, e).max;
@@ -114,11 +128,10 @@ describe.each(goldenCases().map((c) => [c.name, c] as const))('explanation metho
     ['blankout', (cl: { perImage: number[] }[], patches?: number[]) => occlusion(model, x, cl, { patches })],
   ] as const) {
     it.runIf(sets.some((t) => g.has(`${prefix}/${t}`)))(`${prefix} (batched perturbations)`, async () => {
-      const [B] = g.shape('input');
-      const [gh, gw] = g.config.hyperparameters.grid_size as [number, number];
-      const P = gh * gw;
+      const { B, grid, N } = g.geometry;
+      const P = grid[0] * grid[1];
       const a = g.config.model_args;
-      const perForward = (a.depth as number) * (g.config.hyperparameters.num_tokens as number) * 12 * (a.embed_dim as number) ** 2;
+      const perForward = (a.depth as number) * N * 12 * (a.embed_dim as number) ** 2;
       const affordable = Math.max(8, Math.floor(PERTURBATION_BUDGET / (perForward * B)));
       // A fixed, spread-out sample when the whole map is too expensive for a unit test.
       const patches = affordable >= P ? undefined : Array.from({ length: affordable }, (_, i) => Math.floor((i * P) / affordable + P / (2 * affordable)));
@@ -127,12 +140,28 @@ describe.each(goldenCases().map((c) => [c.name, c] as const))('explanation metho
     });
   }
 
+  // Without a class token the CLS-row methods are undefined (the case stores none of them): the
+  // engine must refuse them rather than return token 0's row.
+  it.runIf(g.config.model_args?.class_token === false)('class-token methods are refused without a class token', async () => {
+    const cl = [{ perImage: classes[sets[0]] ?? [] }];
+    for (const run of [
+      () => attentionRollout(model, x),
+      () => gradientRollout(model, x, cl),
+      () => relevance(model, x, cl),
+      () => abnarRolloutMaps(model, x),
+      () => attentionFlowMaps(model, x),
+    ]) {
+      await expect(run()).rejects.toThrow(/has no class token/);
+    }
+    for (const m of METHODS.filter((m) => m.usesClassToken)) await expect(m.run({ model, images: x, targets: cl })).rejects.toThrow(/has no class token/);
+  });
+
   it.runIf(g.has('abnar_rollout'))('Abnar & Zuidema rollout (float64 on the CPU)', async () => {
     const m = await abnarRolloutMaps(model, x);
     const exp = g.f32('abnar_rollout');
     const [B] = g.shape('abnar_rollout');
     const N = exp.length / B;
-    const NP = model.numPrefix;
+    const { NP } = g.geometry;
     const patches = Float32Array.from({ length: B * (N - NP) }, (_, i) => exp[Math.floor(i / (N - NP)) * N + NP + (i % (N - NP))]);
     expectMapsClose('abnar_rollout', m.maps[0], patches, { rel: 1e-5 });
   });
@@ -142,7 +171,7 @@ describe.each(goldenCases().map((c) => [c.name, c] as const))('explanation metho
     const exp = g.f32('attention_flow');
     const [B] = g.shape('attention_flow');
     const N = exp.length / B;
-    const NP = model.numPrefix;
+    const { NP } = g.geometry;
     const patches = Float32Array.from({ length: B * (N - NP) }, (_, i) => exp[Math.floor(i / (N - NP)) * N + NP + (i % (N - NP))]);
     expectMapsClose('attention_flow', m.maps[0], patches, { rel: 1e-6 });
   });

@@ -1,18 +1,30 @@
 /**
- * Golden reference cases (../shared/golden, or $VITLENS_GOLDEN_DIR): every folder holding a
- * config.json + manifest.json + expected.safetensors is a case. Tests iterate over
- * `goldenCases()` and take shapes, targets and settings from each case's own files, so a new
- * case is covered by adding a folder.
+ * Golden reference cases: every folder holding a config.json + manifest.json +
+ * expected.safetensors under one of the golden roots is a case. The roots are the reference set
+ * (../shared/golden, or $VITLENS_GOLDEN_DIR) and the committed timm-variant cases
+ * (test/fixtures/golden-variants, made by test/fixtures/make_variant_cases.py). Tests iterate over
+ * `goldenCases()` and take shapes, prefix tokens, grid, input size, targets and settings from each
+ * case's own files (`geometry`), so a new case is covered by adding a folder.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseSafetensors, toFloat32, toIntArray, type SafetensorsFile } from '../../src/io/safetensors.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
+/** The reference golden set. */
 export function goldenDir(): string {
   return resolve(process.env.VITLENS_GOLDEN_DIR ?? join(here, '../../../shared/golden'));
+}
+
+/** The committed variant cases (register/distillation tokens, avg pooling, resampling, ...). */
+export function variantsDir(): string {
+  return resolve(join(here, '../fixtures/golden-variants'));
+}
+
+export function goldenRoots(): string[] {
+  return [...new Set([goldenDir(), variantsDir()])];
 }
 
 export interface ManifestTensor {
@@ -23,9 +35,28 @@ export interface ManifestTensor {
   batch_indices?: number[];
 }
 
+/** Where a case's tokens and patches are, read from its own files (never from another case). */
+export interface CaseGeometry {
+  /** Input batch, channels, height, width: the `input` tensor's shape (not the config's img_size). */
+  B: number;
+  C: number;
+  H: number;
+  W: number;
+  patch: [number, number];
+  /** Patch grid of the input size (floor(H / ph), floor(W / pw)). */
+  grid: [number, number];
+  /** Tokens per image (from the stored token tensors). */
+  N: number;
+  /** Prefix tokens before the patches (class, distillation, register tokens): N - gh * gw. */
+  NP: number;
+}
+
 export interface GoldenCase {
   name: string;
   dir: string;
+  /** The root it was found under (goldenDir() or variantsDir()). */
+  root: string;
+  geometry: CaseGeometry;
   config: any;
   manifest: any & { tensors: ManifestTensor[] };
   expected: SafetensorsFile;
@@ -39,13 +70,49 @@ export interface GoldenCase {
   batchIndices(name: string): number[];
 }
 
-export function goldenCaseNames(): string[] {
-  const dir = goldenDir();
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(join(dir, d.name, 'manifest.json')) && existsSync(join(dir, d.name, 'expected.safetensors')))
+function caseDirs(root: string): string[] {
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(root, d.name, 'manifest.json')) && existsSync(join(root, d.name, 'expected.safetensors')))
     .map((d) => d.name)
     .sort();
+}
+
+/** Case names over all roots; a name found under two roots is qualified by the second root's folder name. */
+export function goldenCaseNames(): string[] {
+  return [...caseIndex().keys()];
+}
+
+let index: Map<string, { root: string; dir: string }> | undefined;
+function caseIndex(): Map<string, { root: string; dir: string }> {
+  if (index) return index;
+  index = new Map();
+  for (const root of goldenRoots()) {
+    for (const d of caseDirs(root)) {
+      const name = index.has(d) ? `${basename(root)}/${d}` : d;
+      index.set(name, { root, dir: join(root, d) });
+    }
+  }
+  return index;
+}
+
+const pairOf = (v: unknown): [number, number] => (Array.isArray(v) ? [v[0], v[1]] : [v as number, v as number]);
+
+function geometryOf(name: string, config: any, manifest: any, shapeOf: (n: string) => number[] | undefined): CaseGeometry {
+  const input = shapeOf('input');
+  if (!input || input.length !== 4) throw new Error(`golden case ${name}: no 4-D input tensor`);
+  const [B, C, H, W] = input;
+  const patch = pairOf(config.model_args?.patch_size ?? config.hyperparameters?.patch_size);
+  const grid: [number, number] = [Math.floor(H / patch[0]), Math.floor(W / patch[1])];
+  const tokens = ['embed_tokens', 'tokens_last'].map(shapeOf).find((s) => s !== undefined);
+  const attn = shapeOf('attn');
+  const N = tokens ? tokens[1] : attn ? attn[3] : NaN;
+  const NP = N - grid[0] * grid[1];
+  const declared = manifest.num_prefix_tokens ?? config.hyperparameters?.num_prefix_tokens;
+  if (!(NP >= 0) || (declared !== undefined && declared !== NP)) {
+    throw new Error(`golden case ${name}: ${N} tokens on a ${grid.join('x')} grid gives ${NP} prefix tokens, the case declares ${declared}`);
+  }
+  return { B, C, H, W, patch, grid, N, NP };
 }
 
 const cache = new Map<string, GoldenCase>();
@@ -53,7 +120,9 @@ const cache = new Map<string, GoldenCase>();
 export function loadGoldenCase(name: string): GoldenCase {
   const hit = cache.get(name);
   if (hit) return hit;
-  const dir = join(goldenDir(), name);
+  const where = caseIndex().get(name);
+  if (!where) throw new Error(`no golden case ${name} under ${goldenRoots().join(', ')}`);
+  const { root, dir } = where;
   const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
   const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
   const expected = parseSafetensors(new Uint8Array(readFileSync(join(dir, 'expected.safetensors'))), `${name}/expected.safetensors`);
@@ -65,6 +134,8 @@ export function loadGoldenCase(name: string): GoldenCase {
   const c: GoldenCase = {
     name,
     dir,
+    root,
+    geometry: geometryOf(name, config, manifest, (n) => expected.tensors.get(n)?.shape),
     config,
     manifest,
     expected,
@@ -85,15 +156,23 @@ export function goldenCases(): GoldenCase[] {
   return goldenCaseNames().map(loadGoldenCase);
 }
 
+/** A plain classifier ViT (class token, token pooling, a head, no distillation token, final norm). */
+function isPlain(c: GoldenCase): boolean {
+  const a = c.config.model_args ?? {};
+  return c.has('logits') && a.class_token !== false && (a.global_pool ?? 'token') === 'token' && !a.fc_norm && !/Distilled/.test(c.config.timm_class ?? '');
+}
+
 /**
- * The cheapest case to run (fewest multiply-adds per image), for consistency tests that do not
- * compare against reference numbers and only need some real model.
+ * The cheapest plain case to run (fewest multiply-adds per image), preferring the reference set,
+ * for consistency tests that do not compare against reference numbers and only need some real
+ * classifier model.
  */
 export function smallestGoldenCase(): GoldenCase | undefined {
   const cost = (c: GoldenCase) => {
     const a = c.config.model_args;
-    const [B] = c.shape('input');
-    return B * (a.embed_dim as number) ** 2 * (a.depth as number) * c.config.hyperparameters.num_tokens;
+    return c.geometry.B * (a.embed_dim as number) ** 2 * (a.depth as number) * c.geometry.N;
   };
-  return goldenCases().sort((x, y) => cost(x) - cost(y))[0];
+  const plain = goldenCases().filter(isPlain);
+  const reference = plain.filter((c) => c.root === goldenDir());
+  return (reference.length ? reference : plain).sort((x, y) => cost(x) - cost(y))[0];
 }

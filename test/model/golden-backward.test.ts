@@ -26,7 +26,7 @@ describe.each(goldenCases().map((c) => [c.name, c] as const))('golden backward: 
   let ctx: GpuContext;
   let model: VisionTransformer;
   const L = g.config.model_args.depth as number;
-  const [B] = g.shape('input');
+  const { B } = g.geometry;
 
   beforeAll(async () => {
     ctx = await gpuContext();

@@ -1,6 +1,9 @@
 /**
- * Forward pass against timm, for every golden case: logits, latent, tokens entering block 0 and
- * the last attention, and every layer's attention probabilities.
+ * Forward pass against timm, for every golden case: logits, latent, the tokens after the position
+ * embedding and those entering the last attention, and every layer's attention probabilities.
+ * Token count, prefix tokens and grid come from the case's own tensors (helpers/golden.ts
+ * `geometry`), so register / distillation tokens and inputs of another size than img_size
+ * (resampled position embedding) are checked like the plain ViT.
  * Tolerances (max abs): logits and features 1e-4 (issue 2), attention probabilities 1e-5.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +11,7 @@ import type { GpuContext } from '../../src/gpu/context.js';
 import type { ForwardResult, VisionTransformer } from '../../src/model/vit.js';
 import { loadModelDir } from '../../src/node/load.js';
 import { maxAbsDiff } from '../helpers/compare.js';
-import { goldenCases, type GoldenCase } from '../helpers/golden.js';
+import { goldenCases, goldenDir, variantsDir, type GoldenCase } from '../helpers/golden.js';
 import { gpuContext } from '../helpers/gpu.js';
 
 const cases = goldenCases();
@@ -31,14 +34,22 @@ describe.each(cases.map((c) => [c.name, c] as const))('golden forward: %s', (_na
     model?.dispose();
   });
 
-  it('logits within 1e-4', async () => {
+  it('token layout: prefix tokens, grid and token count as the case stores them', () => {
+    const geo = g.geometry;
+    expect(model.numPrefix, 'prefix tokens (class, distillation, register)').toBe(geo.NP);
+    expect(result.grid).toEqual(geo.grid);
+    expect(result.N).toBe(geo.N);
+    expect(result.logits === null, 'a classifier exactly when the case stores logits').toBe(!g.has('logits'));
+  });
+
+  it.runIf(g.has('logits'))('logits within 1e-4', async () => {
     const err = maxAbsDiff(await result.logits!.read(), g.f32('logits')).max;
     expect(err).toBeLessThanOrEqual(1e-4);
   });
 
   it('latent, embed_tokens and tokens_last within 1e-4', async () => {
     expect(maxAbsDiff(await result.latent.read(), g.f32('latent')).max).toBeLessThanOrEqual(1e-4);
-    expect(maxAbsDiff(await result.taps.get('embed')!.read(), g.f32('embed_tokens')).max).toBeLessThanOrEqual(1e-4);
+    if (g.has('embed_tokens')) expect(maxAbsDiff(await result.taps.get('embed')!.read(), g.f32('embed_tokens')).max).toBeLessThanOrEqual(1e-4);
     expect(maxAbsDiff(await result.taps.get(`tokens.${L - 1}`)!.read(), g.f32('tokens_last')).max).toBeLessThanOrEqual(1e-4);
   });
 
@@ -59,7 +70,10 @@ describe.each(cases.map((c) => [c.name, c] as const))('golden forward: %s', (_na
 });
 
 describe('golden cases are present', () => {
-  it('finds at least one case folder', () => {
-    expect(cases.length, 'no golden cases found: set VITLENS_GOLDEN_DIR').toBeGreaterThan(0);
+  it('finds reference case folders (the committed variants alone do not count)', () => {
+    expect(cases.filter((c) => c.root === goldenDir()).length, `no golden cases in ${goldenDir()}: set VITLENS_GOLDEN_DIR`).toBeGreaterThan(0);
+  });
+  it('finds the committed variant cases', () => {
+    expect(cases.filter((c) => c.root === variantsDir()).length, `no cases in ${variantsDir()}: run test/fixtures/make_variant_cases.py`).toBeGreaterThan(0);
   });
 });

@@ -59,6 +59,18 @@ describe('vitlens explain on the bundled model', () => {
   });
 });
 
+describe('vitlens explain on models without a classifier or a class token', () => {
+  it('leaves out, with a note, the methods such a model cannot run', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'vitlens-variants-'));
+    const noCls = await runCli(['explain', images[0], '--model', join(repoRoot, 'test/fixtures/golden-variants/avgpool_fcnorm_noclass'), '--out', out, '--size', '32', '--json']);
+    expect(noCls.code, noCls.stderr).toBe(0);
+    expect(noCls.stderr).toMatch(/skipping attention, rollout.*: it has no class token/);
+    const names = JSON.parse(noCls.stdout).images[0].files.map((f: string) => f.split('/').pop());
+    expect(names).toEqual(expect.arrayContaining(['cdam-class' + JSON.parse(noCls.stdout).images[0].predictions[0].classId + '.png']));
+    expect(names.some((n: string) => n.startsWith('rollout'))).toBe(false);
+  }, 60_000);
+});
+
 describe('vitlens explain: bad input gives one clear line and a non-zero exit', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'vitlens-bad-'));
   const oneLine = (res: CliResult, code: number, pattern: RegExp) => {
@@ -92,6 +104,11 @@ describe('vitlens explain: bad input gives one clear line and a non-zero exit', 
     mkdirSync(dir);
     copyFileSync(join(repoRoot, 'assets/fmnist-vit/config.json'), join(dir, 'config.json'));
     oneLine(await runCli(['explain', images[0], '--model', dir, '--out', tmp]), 1, /has no model\.safetensors/);
+  });
+
+  it('a class-specific method on a feature model (no classifier)', async () => {
+    const model = join(repoRoot, 'test/fixtures/golden-variants/features_only');
+    oneLine(await runCli(['explain', images[0], '--model', model, '--method', 'cdam', '--out', tmp]), 1, /cdam need class scores, but .* has no classifier/);
   });
 
   it('unknown option', async () => {

@@ -20,6 +20,7 @@ import { renderExplainReport, type ReportImage, type ReportPanel } from '../../r
 import { intOption, listOption, parseArgs, stringOption } from '../args.js';
 import { openImages, openModel, parseMethods, type NamedImage } from '../common.js';
 import { CliError } from '../errors.js';
+import { InputError } from '../../errors.js';
 import { Progress } from '../progress.js';
 
 export const explainHelp = `vitlens explain [IMAGE|DIR ...] [options]
@@ -92,7 +93,7 @@ export async function explain(argv: string[]): Promise<void> {
     'no-attention': {},
     json: {},
   });
-  const methods = parseMethods(listOption(args, 'method'));
+  const requested = listOption(args, 'method');
   const classSpecs = parseClassSpecs(listOption(args, 'class'));
   const colormapName = stringOption(args, 'colormap') as ColormapName | undefined;
   if (colormapName && !COLORMAPS.includes(colormapName)) throw new CliError(`unknown --colormap "${colormapName}" (available: ${COLORMAPS.join(', ')})`);
@@ -113,6 +114,8 @@ export async function explain(argv: string[]): Promise<void> {
     const t0 = performance.now();
     const model = openModel(ctx, stringOption(args, 'model'));
     const timings = new Map<string, number>([['load model', performance.now() - t0]]);
+    const methods = applicableMethods(parseMethods(requested), model, requested.length > 0 && !requested.includes('all'), progress);
+    const hasLogits = model.config.numClasses > 0;
     const time = async <T>(label: string, fn: () => Promise<T>): Promise<T> => {
       const t = performance.now();
       const r = await fn();
@@ -131,8 +134,8 @@ export async function explain(argv: string[]): Promise<void> {
         const chunk = images.slice(first, first + batchSize);
         const tag = batches > 1 ? `[batch ${first / batchSize + 1}/${batches}] ` : '';
         await withBatch(model, chunk.map((c) => c.image), async (x) => {
-          const preds = await time('classify', () => classify(model, x, topK));
-          const ids = await resolveClasses(model, x, classSpecs);
+          const preds = hasLogits ? await time('classify', () => classify(model, x, topK)) : chunk.map(() => []);
+          const ids = hasLogits ? await resolveClasses(model, x, classSpecs) : [];
           const targets = ids.map((row) => ({ perImage: row }));
           const runs: MethodRun[] = [];
           for (const [i, m] of methods.entries()) {
@@ -146,7 +149,7 @@ export async function explain(argv: string[]): Promise<void> {
             const maps = await time('Concept CDAM', () => conceptCdam(model, x, concept));
             runs.push({ method: { name: 'cdam-concept', title: 'Concept CDAM', description: `CDAM towards the mean feature of ${conceptImages.length} example image(s)`, classSpecific: false }, maps });
           }
-          const attention = withAttention ? await time('attention grid', () => clsAttention(model, x)) : undefined;
+          const attention = withAttention && model.config.classToken ? await time('attention grid', () => clsAttention(model, x)) : undefined;
           const t = performance.now();
           chunk.forEach((img, b) => {
             const index = first + b;
@@ -188,6 +191,29 @@ export async function explain(argv: string[]): Promise<void> {
   } finally {
     ctx.dispose();
   }
+}
+
+/**
+ * The methods this model can run. Asked for by name, a method the model cannot run fails with
+ * its own error; from the default "all", it is left out with a note (feature models without a
+ * classifier have no class-specific maps; models without a class token no CLS-row maps).
+ */
+function applicableMethods(methods: MethodInfo[], model: VisionTransformer, explicit: boolean, progress: Progress): MethodInfo[] {
+  const noLogits = model.config.numClasses === 0;
+  if (explicit) {
+    const needLogits = methods.filter((m) => m.classSpecific);
+    if (noLogits && needLogits.length) {
+      throw new InputError('no-logits', `${needLogits.map((m) => m.name).join(', ')} need class scores, but ${model.config.architecture} has no classifier (num_classes 0): use the attention-based methods or --concept`);
+    }
+    return methods;
+  }
+  const noCls = !model.config.classToken;
+  const skipped = methods.filter((m) => (noLogits && m.classSpecific) || (noCls && m.usesClassToken));
+  if (skipped.length) {
+    const why = [noLogits && 'it has no classifier', noCls && 'it has no class token'].filter(Boolean).join(' and ');
+    progress.done(`skipping ${skipped.map((m) => m.name).join(', ')}: ${why}`);
+  }
+  return methods.filter((m) => !skipped.includes(m));
 }
 
 /** Runs `fn` on a batch tensor of `images`, releasing it afterwards. */

@@ -34,6 +34,8 @@ export interface VitConfig {
   preNorm: boolean;
   /** patch_embed.proj has a bias: timm builds PatchEmbed with `bias=not pre_norm`. */
   patchEmbedBias: boolean;
+  /** timm dynamic_img_pad: inputs that are not a multiple of the patch are zero-padded (refused for now). */
+  dynamicImgPad: boolean;
   /** timm LayerScale (init_values set): ls1.gamma / ls2.gamma per block. */
   layerScale: boolean;
   normEps: number;
@@ -146,6 +148,7 @@ export function configFromArgs(architecture: string, args: Json, extra: { numCla
     fcNorm,
     preNorm,
     patchEmbedBias: !preNorm,
+    dynamicImgPad: merged.dynamic_img_pad === true,
     // timm: `LayerScale(...) if init_values else nn.Identity()`: 0 / null mean no LayerScale.
     layerScale: typeof merged.init_values === 'number' && merged.init_values !== 0,
     normEps: 1e-6,

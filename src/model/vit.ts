@@ -150,6 +150,10 @@ export class VisionTransformer {
     if (H < c.patchSize[0] || W < c.patchSize[1]) {
       throw new InputError('bad-shape', `images of ${H}x${W} are smaller than one ${c.patchSize.join('x')} patch`);
     }
+    if (c.dynamicImgPad && (H % c.patchSize[0] !== 0 || W % c.patchSize[1] !== 0)) {
+      // timm zero-pads such inputs to whole patches; vitlens would drop the partial patches instead.
+      throw new InputError('bad-shape', `${c.architecture} pads inputs to whole ${c.patchSize.join('x')} patches (dynamic_img_pad), which vitlens does not do: give images whose size is a multiple of the patch (got ${H}x${W})`);
+    }
     return { B, H, W };
   }
 

@@ -13,6 +13,7 @@ import { gradients } from '../../src/model/gradients.js';
 import { inputTensor } from '../../src/model/input.js';
 import { classTarget } from '../../src/model/targets.js';
 import { checkWeights } from '../../src/model/weights.js';
+import { loadModelFromConfig } from '../../src/model/load.js';
 import { loadModelDir } from '../../src/node/load.js';
 import { smallestGoldenCase } from '../helpers/golden.js';
 import { gpuContext } from '../helpers/gpu.js';
@@ -128,6 +129,14 @@ describe('bad inputs to a loaded model', async () => {
     const x = ctx.upload(new Float32Array(C * (p - 1) * W), [1, C, p - 1, W]);
     expect(() => model.forward(x)).toThrow(/smaller than one/);
     x.release();
+  });
+  it('an input a dynamic_img_pad model would pad', () => {
+    const cfg = configFromHub({ ...g.config, model_args: { ...g.config.model_args, dynamic_img_pad: true } });
+    const padded = loadModelFromConfig(ctx, cfg, new Uint8Array(readFileSync(join(g.dir, 'model.safetensors'))));
+    const x = ctx.upload(new Float32Array(C * (H + 1) * W), [1, C, H + 1, W]);
+    expect(() => padded.forward(x)).toThrow(new RegExp(`pads inputs to whole .* patches \\(dynamic_img_pad\\).*got ${H + 1}x${W}`));
+    x.release();
+    padded.dispose();
   });
   it('out-of-range class ids', () => {
     const x = ctx.upload(g.f32('input'), g.shape('input'));

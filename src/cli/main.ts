@@ -5,10 +5,14 @@
  */
 import { VitlensError } from '../errors.js';
 import { CliError } from './errors.js';
+import { convert, convertHelp } from './commands/convert.js';
+import { inspect, inspectHelp } from './commands/inspect.js';
 import { predict, predictHelp } from './commands/predict.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string; summary: string }> = {
   predict: { run: predict, help: predictHelp, summary: 'top-k classes for images' },
+  convert: { run: convert, help: convertHelp, summary: 'a PyTorch checkpoint to a timm hub folder (no Python)' },
+  inspect: { run: inspect, help: inspectHelp, summary: 'tensors and architecture of a checkpoint, safetensors file or hub folder' },
 };
 
 const USAGE = `vitlens — what a Vision Transformer looks at, on WebGPU

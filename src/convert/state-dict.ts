@@ -20,6 +20,8 @@ export interface SourceTensor {
 export interface StateDictChoice {
   /** Path of the chosen dict ('/'-separated), '' for the top level. */
   key: string;
+  /** The chosen dict as unpickled (TorchTensor values and whatever else it holds). */
+  dict: Map<unknown, unknown>;
   tensors: Map<string, SourceTensor>;
   /** Entries of the chosen dict that are not tensors (ignored). */
   ignored: string[];
@@ -70,12 +72,12 @@ function asSourceTensors(dict: Map<unknown, unknown>): { tensors: Map<string, So
 export function chooseStateDict(root: unknown, source: string, key?: string): StateDictChoice {
   const found = stateDictCandidates(root);
   const candidates = found.map(({ key: k, tensors }) => ({ key: k, tensors }));
-  const list = () => (found.length ? found.map((c) => `${c.key || '(top level)'} (${c.tensors} tensors)`).join(', ') : 'none');
+  const list = () => (found.length ? found.map((c) => `${c.key || '(top level)'} (${c.tensors} tensor${c.tensors === 1 ? '' : 's'})`).join(', ') : 'none');
   if (key !== undefined) {
     const v = key === '' || key === '.' ? root : lookup(root, key);
     if (v === undefined) throw new CheckpointError('no-key', `${source} has no key "${key}"; dicts of tensors in it: ${list()}`);
     if (!(v instanceof Map) || tensorCount(v) === 0) throw new CheckpointError('no-key', `${source}: "${key}" holds ${describePickleValue(v)}, not a dict of tensors; dicts of tensors in it: ${list()}`);
-    return { key, ...asSourceTensors(v), candidates, notes: [`state dict: "${key}" (as asked)`] };
+    return { key, dict: v, ...asSourceTensors(v), candidates, notes: [`state dict: "${key}" (as asked)`] };
   }
   if (found.length === 0) throw new CheckpointError('no-state-dict', `${source} holds no tensors (top level: ${describePickleValue(root)})`);
   const byKey = new Map(found.map((c) => [c.key, c]));
@@ -87,7 +89,7 @@ export function chooseStateDict(root: unknown, source: string, key?: string): St
     pick.key ? `state dict: "${pick.key}" (${pick.tensors} tensors)` : `state dict: the top level (${pick.tensors} tensors)`,
     ...(others.length ? [`other dicts of tensors, not used (choose one with --key): ${others.map((c) => `${c.key} (${c.tensors})`).join(', ')}`] : []),
   ];
-  return { key: pick.key, ...asSourceTensors(pick.dict), candidates, notes };
+  return { key: pick.key, dict: pick.dict, ...asSourceTensors(pick.dict), candidates, notes };
 }
 
 /** The tensors of a safetensors file as source tensors (for converting non-timm safetensors). */

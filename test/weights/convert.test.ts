@@ -112,7 +112,7 @@ describe('convert: choices and refusals', () => {
   it('a --key that is missing or not a dict of tensors lists what there is', () => {
     const e = thrown(() => convert('dino_tiny.pth', { key: 'nope' }));
     expect(e).toBeInstanceOf(CheckpointError);
-    expect(e.message).toMatch(/no key "nope"; dicts of tensors in it: student \(28 tensors\), teacher \(28 tensors\), dino_loss \(1 tensors\)/);
+    expect(e.message).toMatch(/no key "nope"; dicts of tensors in it: student \(28 tensors\), teacher \(28 tensors\), dino_loss \(1 tensor\)/);
     expect(thrown(() => convert('dino_tiny.pth', { key: 'epoch' })).message).toMatch(/"epoch" holds number, not a dict of tensors/);
   });
 

@@ -53,7 +53,13 @@ function features(shapes: Map<string, readonly number[]>): Features {
   const keys = [...shapes.keys()];
   const pe = shapes.get('patch_embed.proj.weight');
   if (!pe || pe.length !== 4) {
-    throw new CheckpointError('not-vit', `no 4-D patch_embed.proj.weight, so this is not a timm VisionTransformer state dict (first names: ${keys.slice(0, 5).join(', ') || 'none'})`);
+    const hf = keys.some((k) => k.includes('embeddings.patch_embeddings.'));
+    throw new CheckpointError(
+      'not-vit',
+      hf
+        ? 'these are Hugging Face transformers ViT names (embeddings.patch_embeddings...), which convert does not rename; use the timm release of the model (huggingface.co/timm) or weights-tools/export_timm.py'
+        : `no 4-D patch_embed.proj.weight, so this is not a timm VisionTransformer state dict (first names: ${keys.slice(0, 5).join(', ') || 'none'})`,
+    );
   }
   const refuse = (what: string) => {
     throw new ConfigError('unsupported-architecture', `the weights use ${what}, which vitlens does not support (supported: timm VisionTransformer with exact GELU MLPs, LayerNorm, token or avg pooling)`);

@@ -62,6 +62,7 @@ const OPCODE_NAMES: Record<number, string> = {
 };
 
 const MARK = Symbol('mark');
+const MAX_LONG_BYTES = 1024;
 
 /** Little-endian two's-complement integer of any length (LONG1 / LONG4). */
 function decodeLong(b: Uint8Array): number | bigint {
@@ -185,7 +186,8 @@ export function unpickle(data: Uint8Array, policy: UnpicklePolicy, source = 'pic
       case 0x8a: stack.push(decodeLong(bytes(u8()))); break;
       case 0x8b: {
         const n = i32();
-        if (n < 0) fail('bad-pickle', `LONG4 with negative length at byte ${opAt}`);
+        // Checkpoints hold small ints; a huge one would only cost quadratic decoding time.
+        if (n < 0 || n > MAX_LONG_BYTES) fail('bad-pickle', `LONG4 of ${n} bytes at byte ${opAt} (at most ${MAX_LONG_BYTES} accepted)`);
         stack.push(decodeLong(bytes(n)));
         break;
       }

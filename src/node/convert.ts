@@ -1,5 +1,6 @@
 /** Converting a checkpoint file on disk into a timm hub folder (config.json + model.safetensors). */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { constants as bufferConstants } from 'node:buffer';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { convertCheckpoint, type ConvertOptions, type ConvertResult } from '../convert/convert.js';
@@ -8,11 +9,27 @@ import type { Inflate } from '../io/zip.js';
 
 export const nodeInflate: Inflate = (compressed) => new Uint8Array(inflateRawSync(compressed));
 
-/** Reads a whole weights file, with a typed error when it is missing or a folder. */
+/**
+ * Reads a whole weights file, with a typed error when it is missing or a folder. Read in chunks:
+ * readFileSync stops at 2 GiB, and ViT-L/H checkpoints are larger.
+ */
 export function readWeightsFile(path: string): Uint8Array {
   if (!existsSync(path)) throw new CheckpointError('no-file', `${path}: no such file`);
-  if (statSync(path).isDirectory()) throw new CheckpointError('no-file', `${path} is a folder, expected a checkpoint file (.pth, .pt, .bin, .safetensors)`);
-  return new Uint8Array(readFileSync(path));
+  const st = statSync(path);
+  if (st.isDirectory()) throw new CheckpointError('no-file', `${path} is a folder, expected a checkpoint file (.pth, .pt, .bin, .safetensors)`);
+  if (st.size > bufferConstants.MAX_LENGTH) throw new CheckpointError('too-large', `${path} is ${st.size} bytes, more than this Node can hold in one buffer (${bufferConstants.MAX_LENGTH})`);
+  const out = new Uint8Array(st.size);
+  const fd = openSync(path, 'r');
+  try {
+    for (let at = 0; at < st.size; ) {
+      const n = readSync(fd, out, at, Math.min(1 << 30, st.size - at), at);
+      if (n === 0) throw new CheckpointError('truncated', `${path} shrank while being read`);
+      at += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return out;
 }
 
 export interface ConvertFileOptions extends Omit<ConvertOptions, 'source' | 'inflate'> {

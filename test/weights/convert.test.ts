@@ -134,6 +134,11 @@ describe('convert: choices and refusals', () => {
     expect(e.code).toBe('not-vit');
   });
 
+  it('Hugging Face transformers names are recognised and refused with the way out', () => {
+    const e = thrown(() => inferArchitecture(new Map([['vit.embeddings.patch_embeddings.projection.weight', [8, 3, 4, 4]]])));
+    expect(e.message).toMatch(/Hugging Face transformers ViT names/);
+  });
+
   it('the dino_loss dict alone is not a ViT either', () => {
     expect(thrown(() => convert('dino_tiny.pth', { key: 'dino_loss' })).code).toBe('not-vit');
   });

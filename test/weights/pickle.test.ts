@@ -113,5 +113,6 @@ describe('unpickle: refusals', () => {
     expect(thrown(() => unpickle(p([0x80, 2], 'u.'), none)).message).toMatch(/no MARK/);
     expect(thrown(() => unpickle(p([0x80, 2], 'S', "'x'\n."), none)).code).toBe('unsupported-opcode');
     expect(thrown(() => unpickle(p([0x80, 2, 0xfe]), none)).message).toMatch(/opcode 0xfe/);
+    expect(thrown(() => unpickle(p([0x80, 2, 0x8b, 0, 0, 0, 1]), none)).message).toMatch(/LONG4 of 16777216 bytes/);
   });
 });

@@ -21,6 +21,10 @@ export { classTarget, probTarget, conceptTarget, type Target } from './model/tar
 export { tapMatches, type TapSelector } from './model/taps.js';
 
 export { parseSafetensors, serializeSafetensors, toFloat32, toIntArray, type SafetensorsFile, type TensorEntry } from './io/safetensors.js';
+export { readTorchCheckpoint, TorchTensor, PickledNamespace, type TorchCheckpoint, type ReadCheckpointOptions } from './io/torch-checkpoint.js';
+export { convertCheckpoint, loadStateDict, sniffWeightsFormat, type ConvertOptions, type ConvertResult } from './convert/convert.js';
+export { inferArchitecture, hubConfig, type InferredArch, type InferOptions } from './convert/infer-arch.js';
+export { remapToTimm } from './convert/timm-remap.js';
 export { fromImageData, toRgb, toGray, dropAlpha, stackBatch, type RawImage, type ImageDataLike } from './io/image.js';
 export { preprocess, resizeAndCrop, resolveDataConfig, normalizeToTensor, type DataConfig, type PretrainedCfg } from './io/preprocess.js';
 export { resizePil, resizeFloatAntialiased, upsampleBilinear } from './io/resize.js';

@@ -7,12 +7,16 @@ import { VitlensError } from '../errors.js';
 import { CliError } from './errors.js';
 import { bench, benchHelp } from './commands/bench.js';
 import { explain, explainHelp } from './commands/explain.js';
+import { convert, convertHelp } from './commands/convert.js';
+import { inspect, inspectHelp } from './commands/inspect.js';
 import { predict, predictHelp } from './commands/predict.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string; summary: string }> = {
   explain: { run: explain, help: explainHelp, summary: 'explanation maps as PNGs and an HTML report' },
   predict: { run: predict, help: predictHelp, summary: 'top-k classes for images' },
   bench: { run: bench, help: benchHelp, summary: 'time a model and the explanation methods on this machine' },
+  convert: { run: convert, help: convertHelp, summary: 'a PyTorch checkpoint to a timm hub folder (no Python)' },
+  inspect: { run: inspect, help: inspectHelp, summary: 'tensors and architecture of a checkpoint, safetensors file or hub folder' },
 };
 
 const USAGE = `vitlens — what a Vision Transformer looks at, on WebGPU

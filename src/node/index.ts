@@ -5,5 +5,6 @@ export * from '../index.js';
 export { createNodeContext, type NodeContextOptions } from './device.js';
 export { loadModelDir, readHubConfig } from './load.js';
 export { encodePng, writePng } from '../io/encode-node.js';
+export { convertCheckpointFile, readWeightsFile, nodeInflate, type ConvertFileOptions } from './convert.js';
 export { decodeImage, readImageFile, readImageFileSync, sniffImageFormat } from '../io/decode-node.js';
 export { pacedGpuWait } from './wait.js';

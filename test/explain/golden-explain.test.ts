@@ -33,13 +33,14 @@ import { loadModelDir } from '../../src/node/load.js';
 import { maxAbs, maxAbsDiff, spearman } from '../helpers/compare.js';
 import { goldenCases, type GoldenCase } from '../helpers/golden.js';
 import { gpuContext } from '../helpers/gpu.js';
+import { printParity, recordParity } from '../helpers/parity.js';
 
 const REL = 1e-3;
 const SPEARMAN = 0.999;
 /** Multiply-adds of perturbation forwards a test may spend per case. */
 const PERTURBATION_BUDGET = 4e9;
 
-function expectMapsClose(label: string, got: Float32Array[], expected: Float32Array, opts: { rel?: number; only?: number[] } = {}) {
+function expectMapsClose(caseName: string, label: string, got: Float32Array[], expected: Float32Array, opts: { rel?: number; only?: number[] } = {}) {
   const B = got.length;
   const P = expected.length / B;
   for (let b = 0; b < B; b++) {
@@ -57,12 +58,13 @@ function expectMapsClose(label: string, got: Float32Array[], expected: Float32Ar
       g = g.filter((_, i) => !nan[i]);
       if (e.length === 0) continue;
     }
+    const constant = e.every((v) => v === e[0]);
+    recordParity(`${caseName} maps`, label, g, e, !constant && !opts.only);
     const scale = maxAbs(e);
     const err = maxAbsDiff(g, e).max;
     expect(err, `${label}, image ${b}: max abs err ${err} vs scale ${scale}`).toBeLessThanOrEqual((opts.rel ?? REL) * Math.max(scale, 1e-12));
     // Spearman on a handful of sampled patches only measures near-ties (values 1e-8 apart swap
     // ranks); on samples the error bound above is the check.
-    const constant = e.every((v) => v === e[0]);
     if (!constant && !opts.only) expect(spearman(g, e), `${label}, image ${b}: Spearman`).toBeGreaterThanOrEqual(SPEARMAN);
   }
 }
@@ -82,6 +84,7 @@ describe.each(goldenCases().map((c) => [c.name, c] as const))('explanation metho
     classes = Object.fromEntries(sets.map((t) => [t, Array.from(g.int(`targets/${t}`))]));
   });
   afterAll(() => {
+    printParity(`${g.name} maps`);
     x?.release();
     model?.dispose();
   });
@@ -91,7 +94,7 @@ describe.each(goldenCases().map((c) => [c.name, c] as const))('explanation metho
     for (const name of rolloutNames) {
       const [, fusion, ratio] = name.split('/');
       const m = await attentionRollout(model, x, { headFusion: fusion as 'mean', discardRatio: Number(ratio) });
-      expectMapsClose(name, m.maps[0], g.f32(name));
+      expectMapsClose(g.name, name, m.maps[0], g.f32(name));
     }
   });
 
@@ -100,7 +103,7 @@ describe.each(goldenCases().map((c) => [c.name, c] as const))('explanation metho
     it.runIf(ratios.length > 0)(`${variant} (all target sets in one backward)`, async () => {
       for (const ratio of ratios) {
         const m = await gradientRollout(model, x, sets.map((t) => ({ perImage: classes[t] })), { discardRatio: Number(ratio), pairing: variant === 'grad_rollout' ? 'same-block' : 'hooked' });
-        sets.forEach((t, i) => g.has(`${variant}/${t}/${ratio}`) && expectMapsClose(`${variant}/${t}/${ratio}`, m.maps[i], g.f32(`${variant}/${t}/${ratio}`)));
+        sets.forEach((t, i) => g.has(`${variant}/${t}/${ratio}`) && expectMapsClose(g.name, `${variant}/${t}/${ratio}`, m.maps[i], g.f32(`${variant}/${t}/${ratio}`)));
       }
     });
   }
@@ -114,13 +117,13 @@ describe.each(goldenCases().map((c) => [c.name, c] as const))('explanation metho
   for (const [prefix, run] of gradMethods) {
     it.runIf(sets.some((t) => g.has(`${prefix}/${t}`)))(prefix, async () => {
       const m = await run(sets.map((t) => ({ perImage: classes[t] })));
-      sets.forEach((t, i) => g.has(`${prefix}/${t}`) && expectMapsClose(`${prefix}/${t}`, m.maps[i], g.f32(`${prefix}/${t}`)));
+      sets.forEach((t, i) => g.has(`${prefix}/${t}`) && expectMapsClose(g.name, `${prefix}/${t}`, m.maps[i], g.f32(`${prefix}/${t}`)));
     });
   }
 
   it.runIf(g.has('cdam_concept') && g.has('concept_vector'))('concept CDAM', async () => {
     const m = await conceptCdam(model, x, g.f32('concept_vector'));
-    expectMapsClose('cdam_concept', m.maps[0], g.f32('cdam_concept'));
+    expectMapsClose(g.name, 'cdam_concept', m.maps[0], g.f32('cdam_concept'));
   });
 
   for (const [prefix, run] of [
@@ -136,7 +139,7 @@ describe.each(goldenCases().map((c) => [c.name, c] as const))('explanation metho
       // A fixed, spread-out sample when the whole map is too expensive for a unit test.
       const patches = affordable >= P ? undefined : Array.from({ length: affordable }, (_, i) => Math.floor((i * P) / affordable + P / (2 * affordable)));
       const m = await run(sets.map((t) => ({ perImage: classes[t] })), patches);
-      sets.forEach((t, i) => g.has(`${prefix}/${t}`) && expectMapsClose(`${prefix}/${t}`, m.maps[i], g.f32(`${prefix}/${t}`), { only: patches }));
+      sets.forEach((t, i) => g.has(`${prefix}/${t}`) && expectMapsClose(g.name, `${prefix}/${t}`, m.maps[i], g.f32(`${prefix}/${t}`), { only: patches }));
     });
   }
 
@@ -163,7 +166,7 @@ describe.each(goldenCases().map((c) => [c.name, c] as const))('explanation metho
     const N = exp.length / B;
     const { NP } = g.geometry;
     const patches = Float32Array.from({ length: B * (N - NP) }, (_, i) => exp[Math.floor(i / (N - NP)) * N + NP + (i % (N - NP))]);
-    expectMapsClose('abnar_rollout', m.maps[0], patches, { rel: 1e-5 });
+    expectMapsClose(g.name, 'abnar_rollout', m.maps[0], patches, { rel: 1e-5 });
   });
 
   it.runIf(g.has('attention_flow'))('attention flow (exact max-flow)', async () => {
@@ -173,6 +176,6 @@ describe.each(goldenCases().map((c) => [c.name, c] as const))('explanation metho
     const N = exp.length / B;
     const { NP } = g.geometry;
     const patches = Float32Array.from({ length: B * (N - NP) }, (_, i) => exp[Math.floor(i / (N - NP)) * N + NP + (i % (N - NP))]);
-    expectMapsClose('attention_flow', m.maps[0], patches, { rel: 1e-6 });
+    expectMapsClose(g.name, 'attention_flow', m.maps[0], patches, { rel: 1e-6 });
   });
 });

@@ -12,7 +12,7 @@ import type { GpuContext } from '../../src/gpu/context.js';
 import type { Tensor } from '../../src/gpu/tensor.js';
 import type { VisionTransformer } from '../../src/model/vit.js';
 import { loadModelDir } from '../../src/node/load.js';
-import { relToMax } from '../helpers/compare.js';
+import { printParity, recordParity } from '../helpers/parity.js';
 import { goldenCases, type GoldenCase } from '../helpers/golden.js';
 import { gpuContext } from '../helpers/gpu.js';
 
@@ -32,7 +32,12 @@ describe.each(goldenCases().map((c) => [c.name, c] as const))('golden backward: 
     ctx = await gpuContext();
     model = loadModelDir(ctx, g.dir);
   });
-  afterAll(() => model?.dispose());
+  const table = `${g.name} gradients`;
+  const rel = (name: string, got: ArrayLike<number>, expected: ArrayLike<number>) => recordParity(table, name, got, expected).rel;
+  afterAll(() => {
+    printParity(table);
+    model?.dispose();
+  });
 
   async function gradients(seedAt: 'logits' | 'latent', seed: Float32Array, taps: string[]): Promise<Map<string, Tensor>> {
     const x = ctx.upload(g.f32('input'), g.shape('input'));
@@ -53,10 +58,10 @@ describe.each(goldenCases().map((c) => [c.name, c] as const))('golden backward: 
       const grads = await gradients('logits', seed, ['attn.*', `tokens.${L - 1}`, 'input']);
       try {
         if (g.has(`grad_tokens_last/${t}`)) {
-          expect(relToMax(await grads.get(`tokens.${L - 1}`)!.read(), g.f32(`grad_tokens_last/${t}`))).toBeLessThanOrEqual(REL);
+          expect(rel(`grad_tokens_last/${t}`, await grads.get(`tokens.${L - 1}`)!.read(), g.f32(`grad_tokens_last/${t}`))).toBeLessThanOrEqual(REL);
         }
         if (g.has(`grad_input/${t}`)) {
-          expect(relToMax(await grads.get('input')!.read(), g.f32(`grad_input/${t}`))).toBeLessThanOrEqual(REL);
+          expect(rel(`grad_input/${t}`, await grads.get('input')!.read(), g.f32(`grad_input/${t}`))).toBeLessThanOrEqual(REL);
         }
         if (g.has(`grad_attn/${t}`)) {
           const shape = g.shape(`grad_attn/${t}`);
@@ -67,7 +72,7 @@ describe.each(goldenCases().map((c) => [c.name, c] as const))('golden backward: 
             const got = await grads.get(`attn.${l}`)!.read();
             rows.forEach((b, row) => {
               const exp = expected.subarray((row * L + l) * per, (row * L + l + 1) * per);
-              expect(relToMax(got.subarray(b * per, (b + 1) * per), exp), `layer ${l} image ${b}`).toBeLessThanOrEqual(REL);
+              expect(rel(`grad_attn/${t}`, got.subarray(b * per, (b + 1) * per), exp), `layer ${l} image ${b}`).toBeLessThanOrEqual(REL);
             });
           }
         }
@@ -81,6 +86,6 @@ describe.each(goldenCases().map((c) => [c.name, c] as const))('golden backward: 
     const grads = await gradients('latent', g.f32('concept_vector'), [`tokens.${L - 1}`]);
     const got = await grads.get(`tokens.${L - 1}`)!.read();
     for (const v of grads.values()) v.release();
-    expect(relToMax(got, g.f32('grad_tokens_last/concept'))).toBeLessThanOrEqual(REL);
+    expect(rel('grad_tokens_last/concept', got, g.f32('grad_tokens_last/concept'))).toBeLessThanOrEqual(REL);
   });
 });

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuContext } from '../../src/gpu/context.js';
 import type { ForwardResult, VisionTransformer } from '../../src/model/vit.js';
 import { loadModelDir } from '../../src/node/load.js';
-import { maxAbsDiff } from '../helpers/compare.js';
+import { printParity, recordParity } from '../helpers/parity.js';
 import { goldenCases, goldenDir, variantsDir, type GoldenCase } from '../helpers/golden.js';
 import { gpuContext } from '../helpers/gpu.js';
 
@@ -21,6 +21,8 @@ describe.each(cases.map((c) => [c.name, c] as const))('golden forward: %s', (_na
   let model: VisionTransformer;
   let result: ForwardResult;
   const L = g.config.model_args.depth as number;
+  const table = `${g.name} forward`;
+  const err = (name: string, got: ArrayLike<number>, expected: ArrayLike<number>) => recordParity(table, name, got, expected).maxAbs;
 
   beforeAll(async () => {
     ctx = await gpuContext();
@@ -30,6 +32,7 @@ describe.each(cases.map((c) => [c.name, c] as const))('golden forward: %s', (_na
     x.release();
   });
   afterAll(() => {
+    printParity(table);
     result?.release();
     model?.dispose();
   });
@@ -43,14 +46,13 @@ describe.each(cases.map((c) => [c.name, c] as const))('golden forward: %s', (_na
   });
 
   it.runIf(g.has('logits'))('logits within 1e-4', async () => {
-    const err = maxAbsDiff(await result.logits!.read(), g.f32('logits')).max;
-    expect(err).toBeLessThanOrEqual(1e-4);
+    expect(err('logits', await result.logits!.read(), g.f32('logits'))).toBeLessThanOrEqual(1e-4);
   });
 
   it('latent, embed_tokens and tokens_last within 1e-4', async () => {
-    expect(maxAbsDiff(await result.latent.read(), g.f32('latent')).max).toBeLessThanOrEqual(1e-4);
-    if (g.has('embed_tokens')) expect(maxAbsDiff(await result.taps.get('embed')!.read(), g.f32('embed_tokens')).max).toBeLessThanOrEqual(1e-4);
-    expect(maxAbsDiff(await result.taps.get(`tokens.${L - 1}`)!.read(), g.f32('tokens_last')).max).toBeLessThanOrEqual(1e-4);
+    expect(err('latent', await result.latent.read(), g.f32('latent'))).toBeLessThanOrEqual(1e-4);
+    if (g.has('embed_tokens')) expect(err('embed_tokens', await result.taps.get('embed')!.read(), g.f32('embed_tokens'))).toBeLessThanOrEqual(1e-4);
+    expect(err('tokens_last', await result.taps.get(`tokens.${L - 1}`)!.read(), g.f32('tokens_last'))).toBeLessThanOrEqual(1e-4);
   });
 
   it('attention probabilities of every layer within 1e-5', async () => {
@@ -62,8 +64,7 @@ describe.each(cases.map((c) => [c.name, c] as const))('golden forward: %s', (_na
       const got = await result.taps.get(`attn.${l}`)!.read();
       rows.forEach((b, row) => {
         const exp = expected.subarray((row * L + l) * per, (row * L + l + 1) * per);
-        const err = maxAbsDiff(got.subarray(b * per, (b + 1) * per), exp).max;
-        expect(err, `layer ${l}, image ${b}`).toBeLessThanOrEqual(1e-5);
+        expect(err('attn', got.subarray(b * per, (b + 1) * per), exp), `layer ${l}, image ${b}`).toBeLessThanOrEqual(1e-5);
       });
     }
   });

@@ -61,7 +61,9 @@ interface CompiledKernel {
 export function describeAdapter(info: GPUAdapterInfo | undefined, device: GPUDevice): DeviceInfo {
   const vendor = info?.vendor ?? '';
   const architecture = info?.architecture ?? '';
-  const desc = info?.description || info?.device || vendor || 'unknown adapter';
+  // Browsers leave description and device empty on purpose (fingerprinting) and report only
+  // vendor and architecture, e.g. Chrome's SwiftShader: "google" / "swiftshader".
+  const desc = info?.description || info?.device || [vendor, architecture].filter(Boolean).join(' ') || 'unknown adapter';
   const text = `${vendor} ${architecture} ${desc}`.toLowerCase();
   const isSoftware =
     architecture === 'software' || /llvmpipe|lavapipe|swiftshader|warp|software/.test(text);

@@ -172,8 +172,12 @@ export function attentionGridPicture(base: RawImage, perHead: readonly (readonly
   return tileImages(attentionTiles(base, perHead, grid, opts), 3);
 }
 
-/** A picture as canvas ImageData contents (RGBA). */
-export function toImageData(img: RawImage): { data: Uint8ClampedArray; width: number; height: number } {
+/**
+ * A picture as canvas ImageData contents (RGBA): `new ImageData(p.data, p.width, p.height)`.
+ * `data` is typed over a plain ArrayBuffer because TypeScript's DOM types (5.7+) refuse an
+ * ImageData over `ArrayBufferLike` (it could be shared memory).
+ */
+export function toImageData(img: RawImage): { data: Uint8ClampedArray<ArrayBuffer>; width: number; height: number } {
   const rgb = toRgb(img);
   const n = rgb.width * rgb.height;
   const data = new Uint8ClampedArray(n * 4);

@@ -189,7 +189,10 @@ if (ctx.info.timestamps && !args.flag('no-profile')) {
     e.ms += k.ms;
     families.set(f, e);
   }
-  console.log('\nBy kernel family:');
+  const ftotal = sum(forward);
+  console.log(`\nThe forward (recording the tape) of the same profiled run, for comparison: ${fmtMs(ftotal)} on the GPU`);
+  console.log(table(['kernel', 'calls', 'ms', 'share'], forward.slice(0, 10).map((k) => [k.kernel, k.calls, k.ms.toFixed(2), `${((100 * k.ms) / ftotal).toFixed(1)}%`])));
+  console.log('\nBackward by kernel family:');
   console.log(table(['kernel', 'calls', 'ms', 'share'], [...families].sort((a, b) => b[1].ms - a[1].ms).map(([f, e]) => [f, e.calls, e.ms.toFixed(2), `${((100 * e.ms) / total).toFixed(1)}%`])));
 }
 

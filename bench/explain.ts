@@ -202,6 +202,7 @@ if (ti) {
     `PyTorch ${ti.version}, ${ti.blas}, 2 threads, OMP_WAIT_POLICY=PASSIVE. Plain-torch equivalents written from the golden README's reference definitions ` +
     '(bench/torch_explain.py, checked against the golden maps with --check), not the reference libraries: hooks = tensors kept in the forward, parameters frozen, ' +
     'input requires grad; per-image post-processing as in vit-explain; token ablation / occlusion batched in 64s, IG / SmoothGrad in 32s. ' +
+    'cdam / gradcam: full backward, as the hook-based references do (vitlens stops at the last block; bench/backward.ts times a torch backward stopped there). ' +
     'n/a: no plain-torch equivalent (flow: max-flow, networkx in the reference; qk maps and actmax: not timed in torch).',
   );
 } else {

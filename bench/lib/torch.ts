@@ -31,6 +31,14 @@ export function torchInfo(): TorchInfo | null {
   return { version: r.stdout.trim(), blas };
 }
 
+export interface TorchPlanEntry {
+  mode: string;
+  batch: number;
+  reps: number;
+  /** Untimed runs first (default 1). */
+  warmup?: number;
+}
+
 export interface TorchConfig {
   dim: number;
   depth: number;
@@ -38,15 +46,31 @@ export interface TorchConfig {
   patch: number;
   img: number;
   classes: number;
-  batches: number[];
-  reps: number;
-  modes: string[];
+  /** modes x batches, each timed `reps` times ... */
+  batches?: number[];
+  reps?: number;
+  modes?: string[];
+  /** ... or an explicit list (replaces modes x batches). */
+  plan?: TorchPlanEntry[];
+  /** torch threads (default 2). */
+  threads?: number;
+  /** Images per batched forward in IG / SmoothGrad (torch_explain.py, default 32). */
+  chunk?: number;
 }
 
-/** Median ms per `mode/bB`, or null when torch is not available. */
-export function torchTimings(cfg: TorchConfig): Record<string, number> | null {
+/** The plain-torch ViT of a vitlens config (same shapes; torch_vit.py draws its own random weights). */
+export function torchShape(c: { embedDim: number; depth: number; numHeads: number; patchSize: readonly number[]; imgSize: readonly number[]; numClasses: number }) {
+  return { dim: c.embedDim, depth: c.depth, heads: c.numHeads, patch: c.patchSize[0], img: c.imgSize[0], classes: c.numClasses };
+}
+
+/**
+ * Median ms per `mode/bB` (null for a mode that failed in Python), or null when torch is not
+ * available. `script`: torch_vit.py (forward / backward modes) or torch_explain.py (also the
+ * explanation methods).
+ */
+export function torchTimings(cfg: TorchConfig, script: 'torch_vit.py' | 'torch_explain.py' = 'torch_vit.py'): Record<string, number | null> | null {
   if (!torchInfo()) return null;
-  const out = execFileSync(PYTHON, [join(here, '../torch_vit.py'), JSON.stringify(cfg)], {
+  const out = execFileSync(PYTHON, [join(here, '..', script), JSON.stringify(cfg)], {
     encoding: 'utf8',
     env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' },
     maxBuffer: 1 << 20,

@@ -192,11 +192,30 @@ export interface BackwardResult {
   weightGrads: Map<string, Tensor>;
 }
 
+/**
+ * Which records' gradients the request needs (null: all of them). A record must run when one of
+ * its inputs' gradients is wanted — a requested tap, or the output of an earlier record that must
+ * run — or when it provides a requested intermediate gradient (`attrs.gradTaps`, e.g. `attn.3`).
+ * One forward sweep: a backward asked only for the last block's tokens (CDAM, GradCAM) stops
+ * there instead of walking down to the pixels. Parameter gradients need every record.
+ */
+function recordsToRun(tape: Tape, req: BackwardRequest): boolean[] | null {
+  if (tape.weightGrads) return null;
+  const wanted = new Set<number>(req.gradTaps.keys());
+  return tape.records.map((rec) => {
+    const provides = (rec.attrs.gradTaps as readonly string[] | undefined)?.some((n) => req.namedTaps.has(n)) ?? false;
+    if (!provides && !rec.inputs.some((t) => wanted.has(t.id))) return false;
+    for (const o of rec.outputs) wanted.add(o.id);
+    return true;
+  });
+}
+
 export function runBackward(tape: Tape, registry: Map<string, GradientFn>, req: BackwardRequest): BackwardResult {
   if (tape.weightGrads && req.T !== 1) {
     throw new InputError('bad-targets', `weight gradients are computed for one target at a time (got ${req.T} targets)`);
   }
   tape.markConsumed();
+  const run = recordsToRun(tape, req);
   const bw = new Backward(tape.ctx, req.T, tape.weightGrads, req.gradTaps, req.namedTaps);
   for (const s of req.seeds) bw.add(s.tensor, s.grad);
   try {
@@ -206,7 +225,7 @@ export function runBackward(tape: Tape, registry: Map<string, GradientFn>, req: 
       if (!fn) throw new Error(`no gradient registered for op kind "${rec.kind}"`);
       if (rec.outputs.some((o) => bw.gradOf(o))) {
         for (const o of rec.outputs) bw.complete(o);
-        fn(rec, bw);
+        if (!run || run[i]) fn(rec, bw);
       }
       for (const o of rec.outputs) bw.drop(o);
       for (const t of Object.values(rec.saved)) t.release();

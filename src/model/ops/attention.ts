@@ -50,7 +50,8 @@ export function attention(op: OpContext, qkv: Tensor, s: AttentionShape, layer: 
     b: { t: qkv, offset: 2 * D, rowStride: 3 * D, ...qkvBatch },
     c: { t: out, rowStride: D, s1: N * D, s2: hd },
   });
-  op.tape?.push('attention', [qkv], [out], { qkv, probs }, { ...s, layer });
+  // gradTaps: the intermediate gradients this record's backward can hand out (see tape.ts).
+  op.tape?.push('attention', [qkv], [out], { qkv, probs }, { ...s, layer, gradTaps: [`attn.${layer}`, `scores.${layer}`] });
   return { probs, out };
 }
 

@@ -1,7 +1,12 @@
 /**
- * Elementwise kernels over flat f32 tensors: fill, add, axpy, abs, GELU and the GELU gradient. Each
- * invocation handles one element; `bmod` lets an operand saved by the forward pass be broadcast
- * over the targets of a multi-target backward (index i reads element i % bmod).
+ * Elementwise kernels over flat f32 tensors: fill, add, axpy, abs, GELU and the GELU gradient.
+ * Each invocation handles PER elements, PER_STRIDE = WG apart, so that neighbouring lanes touch
+ * neighbouring elements in every step (vector loads on CPU adapters, coalesced on GPUs) and the
+ * per-workgroup cost is spread over WG * PER elements (one element per invocation left lavapipe
+ * dominated by that cost: axpy over 151k values 2.0 ms, 0.44 ms with 8 per invocation).
+ * `bmod` lets an operand saved by the forward pass be broadcast over the targets of a
+ * multi-target backward (index i reads element i % bmod); the modulo (no SIMD form on CPUs) is
+ * only computed when there is broadcasting.
  */
 import type { GpuContext } from '../gpu/context.js';
 import { defineKernel, grid1d } from '../gpu/kernel.js';
@@ -10,19 +15,29 @@ import { uniformStruct } from '../gpu/uniforms.js';
 import { GELU_WGSL } from './gelu-math.js';
 
 const WG = 64;
+const PER = 8;
 const Params = uniformStruct({ n: 'u32', bmod: 'u32', value: 'f32', alpha: 'f32' });
 
-const INDEX = /* wgsl */ `
+/** The kernel's entry point around `statement`, which sees the element index `i` (< p.n). */
+const each = (statement: string, helpers = '') => /* wgsl */ `${helpers}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let i = (wid.x + wid.y * nwg.x) * ${WG}u + li;
-  if (i >= p.n) { return; }`;
+  let first = (wid.x + wid.y * nwg.x) * ${WG * PER}u + li;
+  for (var k = 0u; k < ${PER}u; k++) {
+    let i = first + k * ${WG}u;
+    if (i >= p.n) { return; }
+    ${statement}
+  }
+}`;
+
+/** Index of the broadcast operand (period p.bmod). */
+const BROADCAST = 'fn bidx(i: u32) -> u32 { if (p.bmod == p.n) { return i; } return i % p.bmod; }';
 
 const fillKernel = defineKernel({
   name: 'fill',
   params: Params,
   bindings: [{ name: 'Y', access: 'read_write' }],
-  body: `${INDEX}\n  Y[i] = p.value;\n}`,
+  body: each('Y[i] = p.value;'),
 });
 
 /** y = value * a + alpha * b[i % bmod] */
@@ -34,7 +49,7 @@ const addKernel = defineKernel({
     { name: 'Bv', access: 'read' },
     { name: 'Y', access: 'read_write' },
   ],
-  body: `${INDEX}\n  Y[i] = p.value * A[i] + p.alpha * Bv[i % p.bmod];\n}`,
+  body: each('Y[i] = p.value * A[i] + p.alpha * Bv[bidx(i)];', BROADCAST),
 });
 
 /** y += alpha * x */
@@ -45,7 +60,7 @@ const axpyKernel = defineKernel({
     { name: 'X', access: 'read' },
     { name: 'Y', access: 'read_write' },
   ],
-  body: `${INDEX}\n  Y[i] += p.alpha * X[i];\n}`,
+  body: each('Y[i] += p.alpha * X[i];'),
 });
 
 const absKernel = defineKernel({
@@ -55,7 +70,7 @@ const absKernel = defineKernel({
     { name: 'X', access: 'read' },
     { name: 'Y', access: 'read_write' },
   ],
-  body: `${INDEX}\n  Y[i] = abs(X[i]);\n}`,
+  body: each('Y[i] = abs(X[i]);'),
 });
 
 const geluKernel = defineKernel({
@@ -65,7 +80,7 @@ const geluKernel = defineKernel({
     { name: 'U', access: 'read' },
     { name: 'Y', access: 'read_write' },
   ],
-  body: `${GELU_WGSL}\n${INDEX}\n  Y[i] = gelu(U[i]);\n}`,
+  body: each('Y[i] = gelu(U[i]);', GELU_WGSL),
 });
 
 /** du = dy * gelu'(u[i % bmod]) */
@@ -77,7 +92,7 @@ const geluGradKernel = defineKernel({
     { name: 'U', access: 'read' },
     { name: 'DU', access: 'read_write' },
   ],
-  body: `${GELU_WGSL}\n${INDEX}\n  DU[i] = DY[i] * gelu_grad(U[i % p.bmod]);\n}`,
+  body: each('DU[i] = DY[i] * gelu_grad(U[bidx(i)]);', `${GELU_WGSL}\n${BROADCAST}`),
 });
 
 function params(n: number, o: { bmod?: number; value?: number; alpha?: number } = {}) {
@@ -85,7 +100,7 @@ function params(n: number, o: { bmod?: number; value?: number; alpha?: number } 
 }
 
 function groups(n: number) {
-  return grid1d(Math.ceil(n / WG));
+  return grid1d(Math.ceil(n / (WG * PER)));
 }
 
 export function fill(ctx: GpuContext, y: Tensor, value: number, n = y.size): void {

@@ -5,10 +5,12 @@
  */
 import { VitlensError } from '../errors.js';
 import { CliError } from './errors.js';
+import { evaluate, evalHelp } from './commands/eval.js';
 import { predict, predictHelp } from './commands/predict.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string; summary: string }> = {
   predict: { run: predict, help: predictHelp, summary: 'top-k classes for images' },
+  eval: { run: evaluate, help: evalHelp, summary: 'score explanation methods (agreement, deletion, FGSM, sanity checks)' },
 };
 
 const USAGE = `vitlens — what a Vision Transformer looks at, on WebGPU

@@ -165,6 +165,14 @@ export interface EvaluationReport {
   sanity?: { images: number; cascading: SanityCurves; independent: SanityCurves };
 }
 
+/** Display name of a method, a reference timing key ('occlusion', 'tam') or a pairwise '(reference)' name. */
+export function methodTitle(report: Pick<EvaluationReport, 'methods'>, name: string): string {
+  const m = report.methods.find((x) => x.name === name);
+  if (m) return m.title;
+  const ref = /^\((.*)\)$/.exec(name)?.[1] ?? (name === 'occlusion' ? 'blank-out' : name === 'tam' ? 'tam' : null);
+  return ref && ref in REFERENCE_TITLES ? `${REFERENCE_TITLES[ref as Reference]} (reference)` : name;
+}
+
 const argmaxRows = (logits: Float32Array, K: number) =>
   Array.from({ length: logits.length / K }, (_, b) => {
     let best = 0;

@@ -35,8 +35,39 @@ export interface ImageSource {
 const IMAGE_EXT = /\.(png|jpe?g)$/i;
 
 export interface SourceOptions {
-  /** At most this many images (the first ones). */
+  /** At most this many images: the first ones, or with `spread` the first of the spread order. */
   limit?: number;
+  /**
+   * Visit the images in a van der Corput order over the set (0, N/2, N/4, 3N/4, ...), so that
+   * every prefix is spread evenly over the whole file: with a data file sorted by class (like
+   * fmnist-test.safetensors) a --limit subset, and the first images the bounded experiments
+   * use, then cover every class.
+   */
+  spread?: boolean;
+}
+
+/** A permutation of 0..n-1 whose every prefix is spread evenly (van der Corput in base 2). */
+export function spreadOrder(n: number): number[] {
+  const bits = Math.max(1, Math.ceil(Math.log2(Math.max(2, n))));
+  const seen = new Uint8Array(n);
+  const out: number[] = [];
+  for (let k = 0; k < 2 ** bits; k++) {
+    let r = 0;
+    for (let b = 0; b < bits; b++) if (k & (1 << b)) r |= 1 << (bits - 1 - b);
+    // 2^bits >= n points spaced 1/2^bits <= 1/n apart hit every slot at least once.
+    const i = Math.floor((r * n) / 2 ** bits);
+    if (!seen[i]) {
+      seen[i] = 1;
+      out.push(i);
+    }
+  }
+  return out;
+}
+
+/** The indices a source gives, in order: the first `limit`, or the first `limit` of the spread order. */
+export function pickIndices(available: number, limit: number, spread = false): number[] {
+  const count = Math.min(available, limit);
+  return spread ? spreadOrder(available).slice(0, count) : Array.from({ length: count }, (_, i) => i);
 }
 
 /** Opens a folder of PNG / JPEG images, one image file, or a safetensors data file. */
@@ -46,14 +77,14 @@ export function openImageSource(path: string, opts: SourceOptions = {}): ImageSo
   if (statSync(path).isDirectory()) {
     const files = readdirSync(path).filter((f) => IMAGE_EXT.test(f)).sort().map((f) => join(path, f));
     if (files.length === 0) throw new ImageError('no-file', `${path}: folder has no .png/.jpg images`);
-    return fileSource(path, files, limit);
+    return fileSource(path, files, limit, opts.spread);
   }
-  if (/\.safetensors$/i.test(path)) return safetensorsSource(path, limit);
-  return fileSource(path, [path], limit);
+  if (/\.safetensors$/i.test(path)) return safetensorsSource(path, limit, opts.spread);
+  return fileSource(path, [path], limit, opts.spread);
 }
 
-function fileSource(path: string, files: string[], limit: number): ImageSource {
-  const chosen = files.slice(0, Math.min(files.length, limit));
+function fileSource(path: string, files: string[], limit: number, spread?: boolean): ImageSource {
+  const chosen = pickIndices(files.length, limit, spread).map((i) => files[i]);
   return {
     kind: 'images',
     path,
@@ -118,7 +149,7 @@ function readHeader(fd: number, path: string, fileSize: number): { dataStart: nu
   return { dataStart: 8 + n, entries };
 }
 
-function safetensorsSource(path: string, limit: number): ImageSource {
+function safetensorsSource(path: string, limit: number, spread?: boolean): ImageSource {
   const fileSize = statSync(path).size;
   const fd = openSync(path, 'r');
   let header: ReturnType<typeof readHeader>;
@@ -145,7 +176,8 @@ function safetensorsSource(path: string, limit: number): ImageSource {
     }
     if (labels.end - labels.begin !== N * INT_BYTES[labels.dtype]) throw new SafetensorsError('size-mismatch', `${path}: tensor "labels" has the wrong byte length`);
   }
-  const count = Math.min(N, limit);
+  const indices = pickIndices(N, limit, spread);
+  const count = indices.length;
   const name = basename(path);
   return {
     kind: 'safetensors',
@@ -157,13 +189,22 @@ function safetensorsSource(path: string, limit: number): ImageSource {
       const fd = openSync(path, 'r');
       try {
         for (let i = 0; i < count; i += size) {
-          const n = Math.min(size, count - i);
-          const bytes = readExactly(fd, n * per, header.dataStart + images.begin + i * per, path);
+          const ids = indices.slice(i, i + size);
+          const n = ids.length;
+          // Consecutive indices (the usual case) are one read; spread ones one read each.
+          const contiguous = ids[n - 1] - ids[0] === n - 1;
+          const read = (at: number, w: number) => {
+            if (contiguous) return readExactly(fd, n * w, at + ids[0] * w, path);
+            const buf = Buffer.alloc(n * w);
+            ids.forEach((id, k) => readExactly(fd, w, at + id * w, path).copy(buf, k * w));
+            return buf;
+          };
+          const bytes = read(header.dataStart + images.begin, per);
           const raw: RawImage[] = Array.from({ length: n }, (_, k) => ({ data: new Uint8Array(bytes.buffer, bytes.byteOffset + k * per, per), width: W, height: H, channels: C }));
           let lab: number[] | undefined;
           if (labels) {
             const w = INT_BYTES[labels.dtype];
-            const lb = readExactly(fd, n * w, header.dataStart + labels.begin + i * w, path);
+            const lb = read(header.dataStart + labels.begin, w);
             lab = Array.from({ length: n }, (_, k) => {
               switch (labels.dtype) {
                 case 'I64': return Number(lb.readBigInt64LE(k * 8));
@@ -174,7 +215,7 @@ function safetensorsSource(path: string, limit: number): ImageSource {
               }
             });
           }
-          yield { images: raw, names: raw.map((_, k) => `${name}#${i + k}`), labels: lab };
+          yield { images: raw, names: ids.map((id) => `${name}#${id}`), labels: lab };
         }
       } finally {
         closeSync(fd);

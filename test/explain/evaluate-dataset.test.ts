@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ImageError } from '../../src/errors.js';
 import { serializeSafetensors } from '../../src/io/safetensors.js';
-import { openImageSource } from '../../src/node/dataset.js';
+import { openImageSource, spreadOrder } from '../../src/node/dataset.js';
 
 describe('image sets from safetensors files', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vitlens-dataset-'));
@@ -30,6 +30,22 @@ describe('image sets from safetensors files', () => {
     expect([third.width, third.height, third.channels]).toEqual([5, 4, 1]);
     expect(Array.from(third.data)).toEqual(Array.from(images.subarray(2 * 20, 3 * 20)));
     expect(batches[2].names).toEqual(['set.safetensors#4']);
+  });
+
+  it('visits a spread order whose prefixes cover the whole file', () => {
+    // van der Corput over 7: 0, 7/2, 7/4, 21/4, (7/8 -> 0 again), 35/8, 21/8, 49/8 -> 0 3 1 5 4 2 6
+    expect(spreadOrder(7)).toEqual([0, 3, 1, 5, 4, 2, 6]);
+    expect([...spreadOrder(5000)].sort((a, b) => a - b)).toEqual([...Array(5000).keys()]);
+    const perClass = new Array(10).fill(0);
+    for (const i of spreadOrder(5000).slice(0, 200)) perClass[Math.floor(i / 500)]++;
+    expect(Math.min(...perClass)).toBeGreaterThanOrEqual(18);
+    expect(Math.max(...perClass)).toBeLessThanOrEqual(22);
+    const src = openImageSource(file, { limit: 3, spread: true });
+    const batches = [...src.batches(2)];
+    expect(batches.flatMap((b) => b.names)).toEqual(['set.safetensors#0', 'set.safetensors#3', 'set.safetensors#1']);
+    expect(batches.flatMap((b) => b.labels)).toEqual([0, 0, 1]);
+    expect(Array.from(batches[0].images[1].data)).toEqual(Array.from(images.subarray(3 * 20, 4 * 20)));
+    expect(Array.from(batches[1].images[0].data)).toEqual(Array.from(images.subarray(1 * 20, 2 * 20)));
   });
 
   it('says what is wrong with a file that holds no image tensor', () => {

@@ -30,6 +30,9 @@ export const evalHelp = `vitlens eval [--model DIR] [--images DIR|FILE] [--metho
   --methods LIST      comma-separated, or "all" (default): ${EVAL_METHOD_NAMES.join(', ')}
   --metrics LIST      comma-separated, or "all" (default): ${METRICS.join(', ')}
   --limit N           evaluate the first N images only
+  --spread            visit the images in an order whose every prefix spreads evenly over the
+                      set (a --limit subset, and the first images of the bounded experiments,
+                      then cover every class of a file sorted by class)
   --batch B           images per batch (default 50)
   --out DIR           where evaluation.json and evaluation.html go (default vitlens-out)
   --json              print the JSON report instead of tables
@@ -50,7 +53,7 @@ export const evalHelp = `vitlens eval [--model DIR] [--images DIR|FILE] [--metho
 
 const SPEC = {
   model: { value: true }, images: { value: true }, methods: { value: true, multiple: true }, metrics: { value: true, multiple: true },
-  limit: { value: true }, batch: { value: true }, out: { value: true }, json: {}, markdown: {}, quiet: {},
+  limit: { value: true }, spread: {}, batch: { value: true }, out: { value: true }, json: {}, markdown: {}, quiet: {},
   references: { value: true, multiple: true }, 'deletion-images': { value: true }, 'deletion-steps': { value: true }, baseline: { value: true },
   'fgsm-images': { value: true }, 'fgsm-q': { value: true }, 'fgsm-eps': { value: true }, 'fgsm-steps': { value: true },
   'sanity-images': { value: true }, seed: { value: true },
@@ -113,7 +116,7 @@ export async function evaluate(argv: string[]): Promise<void> {
   const out = resolve(stringOption(args, 'out') ?? 'vitlens-out');
   const imagesPath = stringOption(args, 'images') ?? bundledImagesDir();
   if (!existsSync(imagesPath)) throw new ImageError('no-file', `--images ${imagesPath}: no such file or folder`);
-  const source = openImageSource(imagesPath, { limit });
+  const source = openImageSource(imagesPath, { limit, spread: args.flags.has('spread') });
   const progress = new ProgressBar(!args.flags.has('quiet'));
 
   const ctx = await createNodeContext();

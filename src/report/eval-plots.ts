@@ -215,7 +215,7 @@ export interface BarPlotOptions {
 
 /** Horizontal grouped bars: one group per row, one bar per series. */
 export function barPlot(o: BarPlotOptions): string {
-  const bar = 9;
+  const bar = 10;
   const row = o.seriesNames.length * bar + 10;
   const nameW = 170;
   const f: Frame = { width: 760, height: 34 + o.groups.length * row + 74, left: nameW, right: 24, top: 34, bottom: 74 };
@@ -269,7 +269,7 @@ export function heatmap(o: HeatmapOptions): string {
   const n = o.names.length;
   const cell = Math.max(26, Math.min(44, Math.floor(560 / Math.max(1, n))));
   const nameW = 150;
-  const f: Frame = { width: nameW + n * cell + 90, height: 34 + nameW + n * cell + 20, left: nameW, right: 90, top: 34 + nameW, bottom: 20 };
+  const f: Frame = { width: nameW + n * cell + 150, height: 34 + nameW + n * cell + 20, left: nameW, right: 150, top: 34 + nameW, bottom: 20 };
   const parts: string[] = [svgOpen(f, o.title)];
   o.names.forEach((name, i) => {
     parts.push(`<text x="${f.left - 6}" y="${f.top + i * cell + cell / 2 + 4}" text-anchor="end" fill="#222">${esc(name)}</text>`);

@@ -11,7 +11,6 @@ import { describe, expect, it } from 'vitest';
 import { deletionInsertion, greedyDeletionMaps } from '../../src/explain/evaluate/deletion.js';
 import { fgsmInsideOutside, maskedFgsm, regionMask, runnerUpClasses } from '../../src/explain/evaluate/fgsm.js';
 import { Evaluation } from '../../src/explain/evaluate/run.js';
-import { occlusion } from '../../src/explain/occlusion.js';
 import { methodByName } from '../../src/explain/registry.js';
 import { parseSafetensors } from '../../src/io/safetensors.js';
 import { imageBatch } from '../../src/model/input.js';

@@ -308,7 +308,7 @@ export class Evaluation {
       progress(`maps: ${r}`, step++, steps);
       const t = performance.now();
       refs.set(r, await this.referenceMaps(r, images, classes));
-      this.time(SAME_AS_REFERENCE.occlusion === r ? 'occlusion' : 'tam', performance.now() - t, B);
+      this.time(r === 'blank-out' ? 'occlusion' : 'tam', performance.now() - t, B);
     }
     const maps = new Map<string, Float32Array[]>();
     for (const m of this.methods) {

@@ -9,6 +9,7 @@ import { bench, benchHelp } from './commands/bench.js';
 import { explain, explainHelp } from './commands/explain.js';
 import { convert, convertHelp } from './commands/convert.js';
 import { inspect, inspectHelp } from './commands/inspect.js';
+import { evaluate, evalHelp } from './commands/eval.js';
 import { predict, predictHelp } from './commands/predict.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string; summary: string }> = {
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   bench: { run: bench, help: benchHelp, summary: 'time a model and the explanation methods on this machine' },
   convert: { run: convert, help: convertHelp, summary: 'a PyTorch checkpoint to a timm hub folder (no Python)' },
   inspect: { run: inspect, help: inspectHelp, summary: 'tensors and architecture of a checkpoint, safetensors file or hub folder' },
+  eval: { run: evaluate, help: evalHelp, summary: 'score explanation methods (agreement, deletion, FGSM, sanity checks)' },
 };
 
 const USAGE = `vitlens — what a Vision Transformer looks at, on WebGPU

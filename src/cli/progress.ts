@@ -1,32 +1,85 @@
 /**
- * Progress on stderr for long work (token ablation, attention flow, many images). On a terminal
- * one line is rewritten in place; otherwise (CI logs, pipes) each finished step prints one line,
- * so logs stay readable. stdout is left alone for results and --json.
+ * Progress on stderr for long work (token ablation, attention flow, evaluations over thousands of
+ * images). On a terminal one line is redrawn in place, with the time elapsed and an estimate of
+ * the time left. When stderr is a file or a pipe (CI logs), a phase that runs longer than a few
+ * seconds prints one plain line every ~10 %, and finished steps print one line each, so logs
+ * stay short. stdout is left alone for results and --json. Silent when disabled.
  */
+function clock(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '--:--';
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, '0');
+  return h ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+/** Phases shorter than this print no progress lines into logs (only their final step line). */
+const LOG_AFTER_S = 3;
+
 export class Progress {
-  private readonly tty = Boolean(process.stderr.isTTY);
+  private readonly start = performance.now();
+  private phase = '';
+  private phaseT0 = performance.now();
   private lastDraw = 0;
-  private open = false;
+  private lastDecile = -1;
+  private width = 0;
 
-  constructor(private readonly quiet = false) {}
+  constructor(
+    private readonly enabled = true,
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+  ) {}
 
-  /** Shows `label` at done/total (throttled to ~10 updates a second on a terminal). */
-  update(label: string, done: number, total: number): void {
-    if (this.quiet || !this.tty) return;
-    const now = Date.now();
-    if (done < total && now - this.lastDraw < 100) return;
-    this.lastDraw = now;
-    const width = 24;
-    const filled = total > 0 ? Math.round((width * done) / total) : 0;
-    process.stderr.write(`\r\x1b[2K${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`);
-    this.open = true;
+  private get tty(): boolean {
+    return !!this.stream.isTTY;
   }
 
-  /** Ends a step with one line: `label  detail`. */
-  done(label: string, detail = ''): void {
-    if (this.quiet) return;
-    if (this.open) process.stderr.write('\r\x1b[2K');
-    this.open = false;
-    process.stderr.write(`${label}${detail ? `  ${detail}` : ''}\n`);
+  /** Shows `done` of `total` units of `phase`, with the current `detail`. */
+  update(phase: string, done: number, total: number, detail = ''): void {
+    if (!this.enabled) return;
+    const now = performance.now();
+    const elapsed = (now - this.start) / 1000;
+    const frac = total > 0 ? Math.min(1, done / total) : 0;
+    const phaseStart = this.phase !== phase;
+    if (phaseStart) {
+      this.phase = phase;
+      this.lastDecile = -1;
+      this.phaseT0 = now;
+    }
+    const phaseElapsed = (now - this.phaseT0) / 1000;
+    const eta = frac > 0 ? (phaseElapsed / frac) * (1 - frac) : NaN;
+    if (this.tty) {
+      if (!phaseStart && now - this.lastDraw < 100 && done < total) return;
+      this.lastDraw = now;
+      const cols = Math.max(40, (this.stream.columns ?? 100) - 1);
+      const barW = 24;
+      const filled = Math.round(frac * barW);
+      let line = `${phase} [${'#'.repeat(filled)}${'.'.repeat(barW - filled)}] ${done}/${total} ${clock(elapsed)} elapsed, ~${clock(eta)} left  ${detail}`;
+      if (line.length > cols) line = line.slice(0, cols);
+      this.stream.write(`\r${line.padEnd(this.width)}`);
+      this.width = line.length;
+    } else {
+      if (phaseElapsed < LOG_AFTER_S) return;
+      const decile = Math.floor(frac * 10);
+      if (decile === this.lastDecile && done < total) return;
+      if (done >= total && this.lastDecile === 10) return;
+      this.lastDecile = done >= total ? 10 : decile;
+      this.stream.write(`${phase}: ${done}/${total} (${Math.round(frac * 100)}%), ${clock(elapsed)} elapsed, ~${clock(eta)} left${detail ? `  ${detail}` : ''}\n`);
+    }
+  }
+
+  /** Ends a step with one line: `label  detail` (replacing the bar on a terminal). */
+  step(label: string, detail = ''): void {
+    if (!this.enabled) return;
+    if (this.tty && this.width) this.stream.write('\r\x1b[2K');
+    this.width = 0;
+    this.phase = '';
+    this.stream.write(`${label}${detail ? `  ${detail}` : ''}\n`);
+  }
+
+  /** Ends the bar's line (on a terminal). */
+  done(): void {
+    if (this.enabled && this.tty && this.width) this.stream.write('\n');
+    this.width = 0;
   }
 }

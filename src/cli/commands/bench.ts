@@ -58,7 +58,7 @@ export async function bench(argv: string[]): Promise<void> {
   const names = listOption(args, 'method');
   const methods = names.includes('none') ? [] : parseMethods(names);
   const reps = intOption(args, 'reps', 5);
-  const progress = new Progress(args.flags.has('json'));
+  const progress = new Progress(!args.flags.has('json'));
   const ctx = await createNodeContext();
   try {
     const model = openModel(ctx, stringOption(args, 'model'));
@@ -70,7 +70,7 @@ export async function bench(argv: string[]): Promise<void> {
           const measure = async (what: string, fn: () => Promise<unknown>) => {
             const ms = await median(reps, fn);
             rows.push({ what, batch: B, ms });
-            progress.done(`b${B} ${what}`, `${ms.toFixed(1)} ms`);
+            progress.step(`b${B} ${what}`, `${ms.toFixed(1)} ms`);
           };
           await measure('forward', async () => {
             const r = model.forward(x);

@@ -142,7 +142,7 @@ export async function explain(argv: string[]): Promise<void> {
             const label = `${tag}${m.name} (${i + 1}/${methods.length})`;
             const t = performance.now();
             const maps = await time(m.title, () => m.run({ model, images: x, targets, onProgress: (d, n) => progress.update(label, d, n) }));
-            progress.done(label, `${(performance.now() - t).toFixed(0)} ms`);
+            progress.step(label, `${(performance.now() - t).toFixed(0)} ms`);
             runs.push({ method: m, maps });
           }
           if (concept) {
@@ -211,7 +211,7 @@ function applicableMethods(methods: MethodInfo[], model: VisionTransformer, expl
   const skipped = methods.filter((m) => (noLogits && m.classSpecific) || (noCls && m.usesClassToken));
   if (skipped.length) {
     const why = [noLogits && 'it has no classifier', noCls && 'it has no class token'].filter(Boolean).join(' and ');
-    progress.done(`skipping ${skipped.map((m) => m.name).join(', ')}: ${why}`);
+    progress.step(`skipping ${skipped.map((m) => m.name).join(', ')}: ${why}`);
   }
   return methods.filter((m) => !skipped.includes(m));
 }

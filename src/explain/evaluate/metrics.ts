@@ -1,10 +1,22 @@
 /**
- * Scalar metrics of maps and their streaming summaries: Spearman rank correlation, the share of
- * shared top-q patches, trapezoid AUC, and running mean / std with a bounded reservoir of values
- * (for box plots), so evaluations over any number of images use bounded memory.
+ * Scalar metrics of maps and their streaming summaries: Spearman rank correlation (average ranks
+ * for ties), Pearson correlation, the share of shared top-q patches, trapezoid AUC, and running
+ * mean / std with a bounded reservoir of values (for box plots), so evaluations over any number
+ * of images use bounded memory.
+ *
+ * Ties matter here: a blank-out map of a Fashion-MNIST image is exactly 0 on every patch that is
+ * already black (about a fifth of them), and ReLU'd maps (GradCAM, gradient rollout) have runs
+ * of zeros. Ranks of ties are averaged, and top-q sets give tied patches at the boundary an
+ * equal share of the remaining places instead of favouring low patch indices.
  */
 
-function ranks(a: ArrayLike<number>): Float64Array {
+function hasNaN(a: ArrayLike<number>): boolean {
+  for (let i = 0; i < a.length; i++) if (Number.isNaN(a[i])) return true;
+  return false;
+}
+
+/** 0-based ranks, ascending, tied values sharing the average of their ranks. No NaN allowed. */
+export function ranks(a: ArrayLike<number>): Float64Array {
   const idx = Array.from({ length: a.length }, (_, i) => i).sort((x, y) => a[x] - a[y]);
   const r = new Float64Array(a.length);
   for (let i = 0; i < idx.length; ) {
@@ -16,17 +28,16 @@ function ranks(a: ArrayLike<number>): Float64Array {
   return r;
 }
 
-/** Spearman rank correlation with average ranks for ties; NaN when either side is constant. */
-export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`spearman: lengths ${a.length} and ${b.length} differ`);
-  const ra = ranks(a);
-  const rb = ranks(b);
-  const n = ra.length;
+/** Pearson correlation; NaN when either side is constant or holds a NaN. */
+export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`pearson: lengths ${a.length} and ${b.length} differ`);
+  const n = a.length;
+  if (n < 2 || hasNaN(a) || hasNaN(b)) return NaN;
   let ma = 0;
   let mb = 0;
   for (let i = 0; i < n; i++) {
-    ma += ra[i];
-    mb += rb[i];
+    ma += a[i];
+    mb += b[i];
   }
   ma /= n;
   mb /= n;
@@ -34,35 +45,129 @@ export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let saa = 0;
   let sbb = 0;
   for (let i = 0; i < n; i++) {
-    sab += (ra[i] - ma) * (rb[i] - mb);
-    saa += (ra[i] - ma) ** 2;
-    sbb += (rb[i] - mb) ** 2;
+    const da = a[i] - ma;
+    const db = b[i] - mb;
+    sab += da * db;
+    saa += da * da;
+    sbb += db * db;
   }
-  return sab / Math.sqrt(saa * sbb);
-}
-
-/** Indices of the k largest values (ties broken by index). */
-export function topIndices(a: ArrayLike<number>, k: number): number[] {
-  return Array.from({ length: a.length }, (_, i) => i)
-    .sort((x, y) => a[y] - a[x] || x - y)
-    .slice(0, k);
+  if (saa === 0 || sbb === 0) return NaN;
+  // Rounding can push |r| a hair past 1 for (anti-)proportional inputs.
+  return Math.max(-1, Math.min(1, sab / Math.sqrt(saa * sbb)));
 }
 
 /**
- * Fraction of the top-q patches of `a` that are also top-q patches of `b` (seed 000's "shared
- * most important tokens"); q = 0.1 by default, at least one patch.
+ * Spearman rank correlation: Pearson of the average ranks. NaN when either side is constant
+ * (no ranking to compare) or holds a NaN; summaries count such values as skipped.
+ */
+export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`spearman: lengths ${a.length} and ${b.length} differ`);
+  if (hasNaN(a) || hasNaN(b)) return NaN;
+  return pearson(ranks(a), ranks(b));
+}
+
+/** Indices of the k largest values, ties broken by index (NaN counts as smallest). */
+export function topIndices(a: ArrayLike<number>, k: number): number[] {
+  const v = (i: number) => (Number.isNaN(a[i]) ? -Infinity : a[i]);
+  return Array.from({ length: a.length }, (_, i) => i)
+    .sort((x, y) => v(y) - v(x) || x - y)
+    .slice(0, k);
+}
+
+const tieOrders = new Map<number, Uint32Array>();
+
+/** A fixed pseudo-random permutation of 0..n-1 (tie-break priority: no corner of the grid first). */
+function tieOrder(n: number): Uint32Array {
+  let t = tieOrders.get(n);
+  if (!t) {
+    const perm = Uint32Array.from({ length: n }, (_, i) => i);
+    let s = 0x2545f491;
+    for (let i = n - 1; i > 0; i--) {
+      s ^= s << 13;
+      s ^= s >>> 17;
+      s ^= s << 5;
+      const j = (s >>> 0) % (i + 1);
+      [perm[i], perm[j]] = [perm[j], perm[i]];
+    }
+    t = new Uint32Array(n);
+    perm.forEach((p, rank) => (t![p] = rank));
+    tieOrders.set(n, t);
+  }
+  return t;
+}
+
+/**
+ * All indices, largest value first, for removing or attacking patches in order of relevance.
+ * NaN goes last; equal values come in a fixed pseudo-random order of the index (the same for
+ * every map of that length), so runs of tied patches are not taken from the top-left corner.
+ */
+export function rankOrder(a: ArrayLike<number>): number[] {
+  const v = (i: number) => (Number.isNaN(a[i]) ? -Infinity : a[i]);
+  const tie = tieOrder(a.length);
+  return Array.from({ length: a.length }, (_, i) => i).sort((x, y) => v(y) - v(x) || tie[x] - tie[y]);
+}
+
+/** Number of top patches for a share q of P patches: round(q * P), at least 1. */
+export function topCount(P: number, q: number): number {
+  return Math.max(1, Math.min(P, Math.round(q * P)));
+}
+
+/**
+ * Membership of each value in the top k: 1 above the k-th largest value, 0 below it, and the
+ * values equal to it share the places left equally (NaN counts as smallest). Sums to k.
+ */
+export function topMembership(a: ArrayLike<number>, k: number): Float64Array {
+  const n = a.length;
+  const v = (i: number) => (Number.isNaN(a[i]) ? -Infinity : a[i]);
+  const out = new Float64Array(n);
+  if (k <= 0 || n === 0) return out;
+  if (k >= n) return out.fill(1);
+  const sorted = Array.from({ length: n }, (_, i) => v(i)).sort((x, y) => y - x);
+  const t = sorted[k - 1];
+  let above = 0;
+  let tied = 0;
+  for (let i = 0; i < n; i++) {
+    if (v(i) > t) above++;
+    else if (v(i) === t) tied++;
+  }
+  const share = (k - above) / tied;
+  for (let i = 0; i < n; i++) out[i] = v(i) > t ? 1 : v(i) === t ? share : 0;
+  return out;
+}
+
+/**
+ * Share of the top-q patches of `a` that are also top-q patches of `b` (seed 000's "shared
+ * most important tokens"): |top(a) ∩ top(b)| / k with k = round(q * P). With ties at the
+ * boundary, memberships are fractional (topMembership) and the intersection is
+ * sum_i min(m_a[i], m_b[i]), so a map compared with itself always gives 1 and tied patches are
+ * not picked by index. Chance level for maps without ties is k / P.
  */
 export function topOverlap(a: ArrayLike<number>, b: ArrayLike<number>, q = 0.1): number {
-  const k = Math.max(1, Math.round(q * a.length));
-  const tb = new Set(topIndices(b, k));
-  return topIndices(a, k).filter((i) => tb.has(i)).length / k;
+  if (a.length !== b.length) throw new Error(`topOverlap: lengths ${a.length} and ${b.length} differ`);
+  const k = topCount(a.length, q);
+  const ma = topMembership(a, k);
+  const mb = topMembership(b, k);
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += Math.min(ma[i], mb[i]);
+  return s / k;
 }
 
 /** Area under y(x) by the trapezoid rule. */
 export function auc(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  if (x.length !== y.length) throw new Error(`auc: lengths ${x.length} and ${y.length} differ`);
   let s = 0;
   for (let i = 1; i < x.length; i++) s += ((x[i] - x[i - 1]) * (y[i] + y[i - 1])) / 2;
   return s;
+}
+
+export interface StatsSummary {
+  count: number;
+  /** Values that were NaN (e.g. a constant map's correlation) and left out. */
+  skipped: number;
+  mean: number;
+  std: number;
+  /** min, lower quartile, median, upper quartile, max (of the reservoir: exact up to its capacity). */
+  quantiles: number[];
 }
 
 /** Running mean / std (Welford) and a reservoir sample of at most `capacity` values. */
@@ -73,8 +178,7 @@ export class RunningStats {
   private mean_ = 0;
   private m2 = 0;
   private readonly sample: number[] = [];
-  private seen = 0;
-  private rand = 0x9e3779b9;
+  private rand = 0x9e3779b9 | 0;
 
   constructor(private readonly capacity = 4096) {}
 
@@ -87,14 +191,13 @@ export class RunningStats {
     const d = v - this.mean_;
     this.mean_ += d / this.count;
     this.m2 += d * (v - this.mean_);
-    this.seen++;
     if (this.sample.length < this.capacity) this.sample.push(v);
     else {
       // Algorithm R with a small xorshift generator (deterministic runs).
       this.rand ^= this.rand << 13;
       this.rand ^= this.rand >>> 17;
       this.rand ^= this.rand << 5;
-      const j = (this.rand >>> 0) % this.seen;
+      const j = (this.rand >>> 0) % this.count;
       if (j < this.capacity) this.sample[j] = v;
     }
   }
@@ -103,12 +206,12 @@ export class RunningStats {
     return this.count ? this.mean_ : NaN;
   }
 
-  /** Sample standard deviation. */
+  /** Sample standard deviation (n - 1). */
   get std(): number {
     return this.count > 1 ? Math.sqrt(this.m2 / (this.count - 1)) : NaN;
   }
 
-  /** Quantiles of the reservoir (exact while count <= capacity). */
+  /** Quantiles of the reservoir by linear interpolation (exact while count <= capacity). */
   quantiles(qs: readonly number[] = [0, 0.25, 0.5, 0.75, 1]): number[] {
     const s = [...this.sample].sort((a, b) => a - b);
     if (s.length === 0) return qs.map(() => NaN);
@@ -120,7 +223,7 @@ export class RunningStats {
     });
   }
 
-  toJSON() {
+  toJSON(): StatsSummary {
     return { count: this.count, skipped: this.skipped, mean: this.mean, std: this.std, quantiles: this.quantiles() };
   }
 }

@@ -1,8 +1,9 @@
 /**
- * One masked, targeted FGSM step on a batch: X <- clamp(X - eps_c * sign(G) * mask, lo_c, hi_c),
- * where G is the gradient of the loss to decrease, the mask selects patches
- * (MASK[b, patch(y, x)]), images that already reached their target have ACTIVE[b] = 0, and
- * CHANNEL[3c..3c+2] = (lo_c, hi_c, eps_c): the valid pixel range and the step in normalised units.
+ * One masked, targeted FGSM step on a batch: X <- clamp(X - eps_c * sign(G), lo_c, hi_c) on the
+ * pixels whose patch is in the mask (MASK[b, patch(y, x)] != 0) of images still attacked
+ * (ACTIVE[b] != 0); every other pixel is left untouched. G is the gradient of the loss to
+ * decrease; CHANNEL[3c..3c+2] = (lo_c, hi_c, eps_c) are the valid pixel range and the step in
+ * normalised units.
  */
 import type { GpuContext } from '../../gpu/context.js';
 import { defineKernel } from '../../gpu/kernel.js';
@@ -36,8 +37,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   let q = div_small(x, p.pw);
   var m = 0.0;
   if (r < p.H / p.ph && q < p.gw) { m = MASK[b * p.P + r * p.gw + q]; }
+  // Pixels outside the mask, and images that are done, are not touched at all (not even
+  // clamped): an empty mask leaves the image bit for bit as it was.
+  if (m * ACTIVE[b] == 0.0) { return; }
   let i = ((b * p.C + c) * p.H + y) * p.W + x;
-  let v = X[i] - CHANNEL[3u * c + 2u] * sign(G[i]) * m * ACTIVE[b];
+  let v = X[i] - CHANNEL[3u * c + 2u] * sign(G[i]);
   X[i] = clamp(v, CHANNEL[3u * c], CHANNEL[3u * c + 1u]);
 }`,
 });

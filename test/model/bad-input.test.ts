@@ -17,17 +17,10 @@ import { loadModelFromConfig } from '../../src/model/load.js';
 import { loadModelDir } from '../../src/node/load.js';
 import { smallestGoldenCase } from '../helpers/golden.js';
 import { gpuContext } from '../helpers/gpu.js';
+import { thrown } from '../helpers/thrown.js';
 
 const g = smallestGoldenCase()!;
 
-function thrown(f: () => unknown): Error {
-  try {
-    f();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected an error');
-}
 
 describe('weights that do not fit the model', () => {
   const cfg = configFromHub(g.config);

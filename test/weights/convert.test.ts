@@ -14,6 +14,9 @@ import { parseSafetensors, serializeSafetensors, toFloat32, type TensorToWrite }
 import { configFromHub, configFromName } from '../../src/model/config.js';
 import { expectedParams } from '../../src/model/weights.js';
 import { expectedTensors, fixture } from '../helpers/checkpoints.js';
+import { thrown as thrownOf } from '../helpers/thrown.js';
+
+const thrown = (f: () => unknown) => thrownOf(f, VitlensError);
 
 const inflate = (b: Uint8Array) => new Uint8Array(inflateRawSync(b));
 
@@ -33,15 +36,6 @@ function expectSameTensors(safetensors: Uint8Array, expected: Map<string, { shap
   }
 }
 
-function thrown(f: () => unknown): VitlensError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(VitlensError);
-    return e as VitlensError;
-  }
-  throw new Error('expected an error');
-}
 
 describe('convert: round trips to torch\'s tensors', () => {
   it('timm_tiny.pth (under "model"; f16 / bf16 / f64, strided views) gives identical float32 tensors', () => {

@@ -2,6 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { CheckpointError } from '../../src/errors.js';
 import { unpickle, type UnpicklePolicy } from '../../src/io/pickle.js';
+import { thrown as thrownOf } from '../helpers/thrown.js';
+
+const thrown = (f: () => unknown) => thrownOf(f, CheckpointError);
 
 const none: UnpicklePolicy = { findGlobal: () => undefined };
 
@@ -19,15 +22,6 @@ const binunicode = (s: string) => {
   return [0x58, b.length & 0xff, (b.length >> 8) & 0xff, 0, 0, ...b];
 };
 
-function thrown(f: () => unknown): CheckpointError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CheckpointError);
-    return e as CheckpointError;
-  }
-  throw new Error('expected a CheckpointError');
-}
 
 describe('unpickle: values', () => {
   it('reads scalars, strings, bytes, containers and the memo', () => {

@@ -9,18 +9,12 @@ import { CheckpointError } from '../../src/errors.js';
 import { PickledNamespace, readTorchCheckpoint, TorchTensor } from '../../src/io/torch-checkpoint.js';
 import { readZip } from '../../src/io/zip.js';
 import { expectedTensors, fixture } from '../helpers/checkpoints.js';
+import { thrown as thrownOf } from '../helpers/thrown.js';
+
+const thrown = (f: () => unknown) => thrownOf(f, CheckpointError);
 
 const inflate = (b: Uint8Array) => new Uint8Array(inflateRawSync(b));
 
-function thrown(f: () => unknown): CheckpointError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CheckpointError);
-    return e as CheckpointError;
-  }
-  throw new Error('expected a CheckpointError');
-}
 
 const modelDict = (root: unknown) => (root as Map<string, unknown>).get('model') as Map<string, TorchTensor>;
 

@@ -13,6 +13,7 @@ import { intOption, listOption, parseArgs, stringOption } from '../args.js';
 import { openModel, parseMethods } from '../common.js';
 import { CliError } from '../errors.js';
 import { Progress } from '../progress.js';
+import { timeMs } from '../timing.js';
 
 export const benchHelp = `vitlens bench [--model DIR] [--batch LIST] [--method LIST] [--reps N] [--json]
 
@@ -25,18 +26,6 @@ export const benchHelp = `vitlens bench [--model DIR] [--batch LIST] [--method L
   --method LIST   methods to time, "all" or "none" (default all)
   --reps N        timed runs per measurement (default 5)
   --json          machine-readable output`;
-
-async function median(reps: number, fn: () => Promise<unknown>): Promise<number> {
-  await fn();
-  const times: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t = performance.now();
-    await fn();
-    times.push(performance.now() - t);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
-}
 
 function randomInput(model: VisionTransformer, B: number): Tensor {
   const [C, H, W] = model.config.pretrained.inputSize;
@@ -68,7 +57,7 @@ export async function bench(argv: string[]): Promise<void> {
         const x = randomInput(model, B);
         try {
           const measure = async (what: string, fn: () => Promise<unknown>) => {
-            const ms = await median(reps, fn);
+            const ms = (await timeMs(fn, reps)).median;
             rows.push({ what, batch: B, ms });
             progress.step(`b${B} ${what}`, `${ms.toFixed(1)} ms`);
           };

@@ -12,37 +12,43 @@ import { requireClassToken, type ExplanationMaps } from './maps.js';
 
 export interface RawAttention {
   grid: [number, number];
-  /** perHead[l][h][b]: CLS attention over the patches of block l, head h. */
+  /** The blocks perHead holds (default: all, in order). */
+  layers: number[];
+  /** perHead[i][h][b]: CLS attention over the patches of block layers[i], head h. */
   perHead: Float32Array[][][];
 }
 
-/** The CLS row of every block's attention probabilities, per head, over the patch tokens. */
-export async function clsAttention(model: VisionTransformer, images: Tensor): Promise<RawAttention> {
+/** The CLS row of the attention probabilities of every block (or of `layers`), per head, over the patch tokens. */
+export async function clsAttention(model: VisionTransformer, images: Tensor, opts: { layers?: readonly number[] } = {}): Promise<RawAttention> {
   requireClassToken(model, 'class-token attention');
   const { ctx, config } = model;
   const H = config.numHeads;
-  const fwd = model.forward(images, { taps: ['attn.*'] });
+  const layers = [...(opts.layers ?? Array.from({ length: config.depth }, (_, l) => l))];
+  for (const l of layers) {
+    if (!Number.isInteger(l) || l < 0 || l >= config.depth) throw new InputError('bad-layer', `layer ${l} is out of range: the model has blocks 0..${config.depth - 1}`);
+  }
+  const fwd = model.forward(images, { taps: layers.map((l) => `attn.${l}`) });
   try {
     const { B, N } = fwd;
     const NP = model.numPrefix;
     const perLayer = ctx.empty([B * H, N]);
     const perHead: Float32Array[][][] = [];
-    for (let l = 0; l < config.depth; l++) {
+    for (const l of layers) {
       // attn [B, H, N, N] viewed as B*H groups of N rows: row 0 of each group is the CLS query.
       sliceRows(ctx, fwd.taps.get(`attn.${l}`)!, perLayer, B * H, N, 0, 1, N);
       const data = await perLayer.read();
       perHead.push(Array.from({ length: H }, (_, h) => Array.from({ length: B }, (_, b) => data.slice((b * H + h) * N + NP, (b * H + h + 1) * N))));
     }
     perLayer.release();
-    return { grid: fwd.grid, perHead };
+    return { grid: fwd.grid, layers, perHead };
   } finally {
     fwd.release();
   }
 }
 
-/** One map per block (maps[l][b]) of the head-fused CLS attention. */
-export async function attentionMaps(model: VisionTransformer, images: Tensor, fusion: HeadFusion = 'mean'): Promise<ExplanationMaps> {
-  const raw = await clsAttention(model, images);
+/** One map per block (maps[l][b], or per block of `layers`) of the head-fused CLS attention. */
+export async function attentionMaps(model: VisionTransformer, images: Tensor, fusion: HeadFusion = 'mean', opts: { layers?: readonly number[] } = {}): Promise<ExplanationMaps> {
+  const raw = await clsAttention(model, images, opts);
   const fuse = (vals: number[]) => (fusion === 'mean' ? vals.reduce((a, b) => a + b, 0) / vals.length : fusion === 'max' ? Math.max(...vals) : Math.min(...vals));
   const maps = raw.perHead.map((heads) =>
     heads[0].map((_, b) => Float32Array.from(heads[0][b], (_, i) => fuse(heads.map((h) => h[b][i])))),

@@ -41,8 +41,8 @@ const m = (info: MethodInfo) => info;
 
 export const METHODS: readonly MethodInfo[] = [
   m({ name: 'attention', usesClassToken: true, title: 'Last-block attention', classSpecific: false, description: 'CLS attention of the last block, mean over heads', run: async ({ model, images }) => {
-    const all = await attentionMaps(model, images, 'mean');
-    return { ...all, method: 'attention', maps: [all.maps[all.maps.length - 1]] };
+    const last = await attentionMaps(model, images, 'mean', { layers: [model.config.depth - 1] });
+    return { ...last, method: 'attention' };
   } }),
   m({ name: 'rollout', usesClassToken: true, title: 'Attention rollout', classSpecific: false, description: 'vit-explain rollout, mean fusion, no discard', run: ({ model, images }) => attentionRollout(model, images, { headFusion: 'mean', discardRatio: 0 }) }),
   m({ name: 'rollout-max', usesClassToken: true, title: 'Rollout (max, 0.9)', classSpecific: false, description: 'vit-explain rollout, max fusion, 90% discarded', run: ({ model, images }) => attentionRollout(model, images, { headFusion: 'max', discardRatio: 0.9 }) }),

@@ -37,14 +37,14 @@ export interface PixelAttributions {
   completenessGap?: number[][];
 }
 
-/** Gradients of the targets' logits w.r.t. the input, [T][B] of C*H*W, plus the input itself. */
-async function inputGradients(model: VisionTransformer, images: Tensor, ids: number[][]): Promise<{ grads: Float32Array[][]; x: Float32Array }> {
+/** Gradients of the targets' logits w.r.t. the input, [T][B] of C*H*W. */
+async function inputGradients(model: VisionTransformer, images: Tensor, ids: number[][]): Promise<Float32Array[][]> {
   const g = gradients(model, images, ids.map((c) => classTarget(c)), { grads: ['input'] });
   try {
     const all = await g.grads.get('input')!.read();
     const B = images.shape[0];
     const n = images.size / B;
-    return { grads: ids.map((_, t) => Array.from({ length: B }, (_, b) => all.slice((t * B + b) * n, (t * B + b + 1) * n))), x: await images.read() };
+    return ids.map((_, t) => Array.from({ length: B }, (_, b) => all.slice((t * B + b) * n, (t * B + b + 1) * n)));
   } finally {
     g.release();
   }
@@ -56,14 +56,15 @@ function shapeOf(images: Tensor): [number, number, number] {
 
 export async function saliency(model: VisionTransformer, images: Tensor, classes: ClassSpec | readonly ClassSpec[], opts: { abs?: boolean } = {}): Promise<PixelAttributions> {
   const ids = await resolveClasses(model, images, classes);
-  const { grads } = await inputGradients(model, images, ids);
+  const grads = await inputGradients(model, images, ids);
   const abs = opts.abs ?? true;
   return { method: 'saliency', shape: shapeOf(images), classes: ids, signed: !abs, values: abs ? grads.map((r) => r.map((g) => g.map(Math.abs))) : grads };
 }
 
 export async function gradientTimesInput(model: VisionTransformer, images: Tensor, classes: ClassSpec | readonly ClassSpec[]): Promise<PixelAttributions> {
   const ids = await resolveClasses(model, images, classes);
-  const { grads, x } = await inputGradients(model, images, ids);
+  const grads = await inputGradients(model, images, ids);
+  const x = await images.read();
   const n = x.length / images.shape[0];
   return { method: 'grad-x-input', shape: shapeOf(images), classes: ids, signed: true, values: grads.map((r) => r.map((g, b) => g.map((v, i) => v * x[b * n + i]))) };
 }

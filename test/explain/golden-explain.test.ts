@@ -19,6 +19,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tokenAblation } from '../../src/explain/ablation.js';
+import { clsAttention } from '../../src/explain/attention.js';
 import { abnarRolloutMaps, attentionFlowMaps } from '../../src/explain/attention-flow.js';
 import { cdam, conceptCdam } from '../../src/explain/cdam.js';
 import { gradientRollout } from '../../src/explain/grad-rollout.js';
@@ -157,6 +158,26 @@ describe.each(goldenCases().map((c) => [c.name, c] as const))('explanation metho
       await expect(run()).rejects.toThrow(/has no class token/);
     }
     for (const m of METHODS.filter((m) => m.usesClassToken)) await expect(m.run({ model, images: x, targets: cl })).rejects.toThrow(/has no class token/);
+  });
+
+  it.runIf(g.has('attn') && g.config.model_args.class_token !== false)('raw CLS attention per block and head (seed 002), and one block alone', async () => {
+    // Reference: the class token's row of the stored attention, at the patch columns.
+    const [, L, H, N] = g.shape('attn');
+    const { NP } = g.geometry;
+    const attn = g.f32('attn');
+    const all = await clsAttention(model, x);
+    const last = await clsAttention(model, x, { layers: [L - 1] });
+    expect(all.layers).toEqual(Array.from({ length: L }, (_, l) => l));
+    g.batchIndices('attn').forEach((b, row) => {
+      for (let l = 0; l < L; l++) {
+        for (let h = 0; h < H; h++) {
+          const at = (((row * L + l) * H + h) * N) * N;
+          const expected = attn.subarray(at + NP, at + N);
+          expectMapsClose(g.name, 'attention (CLS row, per block and head)', [all.perHead[l][h][b]], expected, { rel: 1e-5 });
+          if (l === L - 1) expect(Array.from(last.perHead[0][h][b])).toEqual(Array.from(all.perHead[l][h][b]));
+        }
+      }
+    });
   });
 
   it.runIf(g.has('abnar_rollout'))('Abnar & Zuidema rollout (float64 on the CPU)', async () => {

@@ -46,6 +46,7 @@ describe.runIf(haveFmnist)('fmnist-vit (real trained model)', () => {
       }
     }
     model.dispose();
+    console.log(`[parity] fmnist-vit: ${n} images, logits max abs error ${worst.toExponential(2)}, accuracy ${correct / n} (timm ${refCorrect / n})`);
     expect(worst).toBeLessThanOrEqual(1e-4);
     expect(correct).toBe(refCorrect);
     const cfg = JSON.parse(readFileSync(`${FMNIST_MODEL}/config.json`, 'utf8'));

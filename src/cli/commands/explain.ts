@@ -116,11 +116,21 @@ export async function explain(argv: string[]): Promise<void> {
     const timings = new Map<string, number>([['load model', performance.now() - t0]]);
     const methods = applicableMethods(parseMethods(requested), model, requested.length > 0 && !requested.includes('all'), progress);
     const hasLogits = model.config.numClasses > 0;
-    const time = async <T>(label: string, fn: () => Promise<T>): Promise<T> => {
+    /** Runs fn, adds its duration to `label`'s timing, and returns its result and duration. */
+    const timed = async <T>(label: string, fn: () => Promise<T>): Promise<[T, number]> => {
       const t = performance.now();
       const r = await fn();
-      timings.set(label, (timings.get(label) ?? 0) + performance.now() - t);
-      return r;
+      const ms = performance.now() - t;
+      timings.set(label, (timings.get(label) ?? 0) + ms);
+      return [r, ms];
+    };
+    const time = async <T>(label: string, fn: () => Promise<T>): Promise<T> => (await timed(label, fn))[0];
+    // Each picture is written to disk and inlined in the report: encode it once.
+    const pngs = new WeakMap<RawImage, Uint8Array>();
+    const png = (img: RawImage) => {
+      let bytes = pngs.get(img);
+      if (!bytes) pngs.set(img, (bytes = encodePng(img)));
+      return bytes;
     };
     try {
       const concept = conceptImages.length ? await time('concept vector', () => withBatch(model, conceptImages.map((c) => c.image), (x) => conceptVector(model, x))) : undefined;
@@ -140,9 +150,8 @@ export async function explain(argv: string[]): Promise<void> {
           const runs: MethodRun[] = [];
           for (const [i, m] of methods.entries()) {
             const label = `${tag}${m.name} (${i + 1}/${methods.length})`;
-            const t = performance.now();
-            const maps = await time(m.title, () => m.run({ model, images: x, targets, onProgress: (d, n) => progress.update(label, d, n) }));
-            progress.step(label, `${(performance.now() - t).toFixed(0)} ms`);
+            const [maps, ms] = await timed(m.title, () => m.run({ model, images: x, targets, onProgress: (d, n) => progress.update(label, d, n) }));
+            progress.step(label, `${ms.toFixed(0)} ms`);
             runs.push({ method: m, maps });
           }
           if (concept) {
@@ -154,7 +163,7 @@ export async function explain(argv: string[]): Promise<void> {
           chunk.forEach((img, b) => {
             const index = first + b;
             const view = resizeAndCrop(img.image, model.config.pretrained);
-            const w = renderImage(model, view, names[index], runs, ids, b, preds[b], { ...pictureOpts, attention: attention?.perHead.map((l) => l.map((h) => h[b])), grid: attention?.grid }, outDir, index < reportLimit);
+            const w = renderImage(model, view, names[index], runs, ids, b, preds[b], { ...pictureOpts, attention: attention?.perHead.map((l) => l.map((h) => h[b])), grid: attention?.grid }, outDir, index < reportLimit, png);
             written.push({ image: img.path, predictions: preds[b], files: w.files });
             if (w.report) reportImages.push(w.report);
           });
@@ -172,14 +181,15 @@ export async function explain(argv: string[]): Promise<void> {
       ];
       const html = renderExplainReport(
         { model: model.config.architecture, adapter: ctx.info.name, created: new Date().toISOString(), settings, timings: [...timings, ['total', performance.now() - started]], images: reportImages },
-        encodePng,
+        png,
       );
       const reportPath = join(outDir, 'report.html');
       writeFileSync(reportPath, html);
       timings.set('report', performance.now() - t);
-      writeFileSync(join(outDir, 'summary.json'), JSON.stringify({ model: model.config.architecture, adapter: ctx.info.name, report: reportPath, images: written, timingsMs: Object.fromEntries(timings) }, null, 2));
+      const summary = JSON.stringify({ report: reportPath, out: outDir, model: model.config.architecture, adapter: ctx.info.name, images: written, timingsMs: Object.fromEntries(timings) }, null, 2);
+      writeFileSync(join(outDir, 'summary.json'), summary);
       if (json) {
-        console.log(JSON.stringify({ report: reportPath, out: outDir, model: model.config.architecture, adapter: ctx.info.name, images: written, timingsMs: Object.fromEntries(timings) }, null, 2));
+        console.log(summary);
       } else {
         const files = written.reduce((n, w) => n + w.files.length, 0);
         console.log(`${files} pictures of ${images.length} image${images.length === 1 ? '' : 's'} in ${outDir}`);
@@ -244,13 +254,14 @@ function renderImage(
   opts: PictureOptions & { attention?: Float32Array[][]; grid?: [number, number] },
   outDir: string,
   inReport: boolean,
+  png: (img: RawImage) => Uint8Array,
 ): { files: string[]; report?: ReportImage } {
   const dir = join(outDir, stem);
   mkdirSync(dir, { recursive: true });
   const files: string[] = [];
   const save = (name: string, img: RawImage) => {
     const path = join(dir, name);
-    writeFileSync(path, encodePng(img));
+    writeFileSync(path, png(img));
     files.push(path);
   };
   const [W, H] = displaySize(view.width, view.height, opts.size);

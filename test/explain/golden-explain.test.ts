@@ -35,9 +35,10 @@ import { maxAbs, maxAbsDiff, spearman } from '../helpers/compare.js';
 import { goldenCases, type GoldenCase } from '../helpers/golden.js';
 import { gpuContext } from '../helpers/gpu.js';
 import { printParity, recordParity } from '../helpers/parity.js';
+import { GOLDEN_TOLERANCE } from '../helpers/tolerances.js';
 
-const REL = 1e-3;
-const SPEARMAN = 0.999;
+const REL = GOLDEN_TOLERANCE.mapRel;
+const SPEARMAN = GOLDEN_TOLERANCE.mapSpearman;
 /** Multiply-adds of perturbation forwards a test may spend per case. */
 const PERTURBATION_BUDGET = 4e9;
 
@@ -173,7 +174,7 @@ describe.each(goldenCases().map((c) => [c.name, c] as const))('explanation metho
         for (let h = 0; h < H; h++) {
           const at = (((row * L + l) * H + h) * N) * N;
           const expected = attn.subarray(at + NP, at + N);
-          expectMapsClose(g.name, 'attention (CLS row, per block and head)', [all.perHead[l][h][b]], expected, { rel: 1e-5 });
+          expectMapsClose(g.name, 'attention (CLS row, per block and head)', [all.perHead[l][h][b]], expected, { rel: GOLDEN_TOLERANCE.exactMapRel });
           if (l === L - 1) expect(Array.from(last.perHead[0][h][b])).toEqual(Array.from(all.perHead[l][h][b]));
         }
       }
@@ -187,7 +188,7 @@ describe.each(goldenCases().map((c) => [c.name, c] as const))('explanation metho
     const N = exp.length / B;
     const { NP } = g.geometry;
     const patches = Float32Array.from({ length: B * (N - NP) }, (_, i) => exp[Math.floor(i / (N - NP)) * N + NP + (i % (N - NP))]);
-    expectMapsClose(g.name, 'abnar_rollout', m.maps[0], patches, { rel: 1e-5 });
+    expectMapsClose(g.name, 'abnar_rollout', m.maps[0], patches, { rel: GOLDEN_TOLERANCE.exactMapRel });
   });
 
   it.runIf(g.has('attention_flow'))('attention flow (exact max-flow)', async () => {
@@ -197,6 +198,6 @@ describe.each(goldenCases().map((c) => [c.name, c] as const))('explanation metho
     const N = exp.length / B;
     const { NP } = g.geometry;
     const patches = Float32Array.from({ length: B * (N - NP) }, (_, i) => exp[Math.floor(i / (N - NP)) * N + NP + (i % (N - NP))]);
-    expectMapsClose(g.name, 'attention_flow', m.maps[0], patches, { rel: 1e-6 });
+    expectMapsClose(g.name, 'attention_flow', m.maps[0], patches, { rel: GOLDEN_TOLERANCE.flowRel });
   });
 });

@@ -6,10 +6,11 @@
  * `goldenCases()` and take shapes, prefix tokens, grid, input size, targets and settings from each
  * case's own files (`geometry`), so a new case is covered by adding a folder.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseSafetensors, toFloat32, toIntArray, type SafetensorsFile } from '../../src/io/safetensors.js';
+import { indexCases, readGoldenCase, type GoldenCase } from './golden-reader.js';
+
+export type { CaseGeometry, GoldenCase, ManifestTensor } from './golden-reader.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -27,57 +28,6 @@ export function goldenRoots(): string[] {
   return [...new Set([goldenDir(), variantsDir()])];
 }
 
-export interface ManifestTensor {
-  name: string;
-  dtype: string;
-  shape: number[];
-  definition: string;
-  batch_indices?: number[];
-}
-
-/** Where a case's tokens and patches are, read from its own files (never from another case). */
-export interface CaseGeometry {
-  /** Input batch, channels, height, width: the `input` tensor's shape (not the config's img_size). */
-  B: number;
-  C: number;
-  H: number;
-  W: number;
-  patch: [number, number];
-  /** Patch grid of the input size (floor(H / ph), floor(W / pw)). */
-  grid: [number, number];
-  /** Tokens per image (from the stored token tensors). */
-  N: number;
-  /** Prefix tokens before the patches (class, distillation, register tokens): N - gh * gw. */
-  NP: number;
-}
-
-export interface GoldenCase {
-  name: string;
-  dir: string;
-  /** The root it was found under (goldenDir() or variantsDir()). */
-  root: string;
-  geometry: CaseGeometry;
-  config: any;
-  manifest: any & { tensors: ManifestTensor[] };
-  expected: SafetensorsFile;
-  /** Float tensor by name (throws if absent). */
-  f32(name: string): Float32Array;
-  /** Integer tensor by name. */
-  int(name: string): Int32Array | Float64Array;
-  has(name: string): boolean;
-  shape(name: string): number[];
-  /** Batch rows a tensor is stored for (manifest batch_indices, default all). */
-  batchIndices(name: string): number[];
-}
-
-function caseDirs(root: string): string[] {
-  if (!existsSync(root)) return [];
-  return readdirSync(root, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(join(root, d.name, 'manifest.json')) && existsSync(join(root, d.name, 'expected.safetensors')))
-    .map((d) => d.name)
-    .sort();
-}
-
 /** Case names over all roots; a name found under two roots is qualified by the second root's folder name. */
 export function goldenCaseNames(): string[] {
   return [...caseIndex().keys()];
@@ -85,34 +35,8 @@ export function goldenCaseNames(): string[] {
 
 let index: Map<string, { root: string; dir: string }> | undefined;
 function caseIndex(): Map<string, { root: string; dir: string }> {
-  if (index) return index;
-  index = new Map();
-  for (const root of goldenRoots()) {
-    for (const d of caseDirs(root)) {
-      const name = index.has(d) ? `${basename(root)}/${d}` : d;
-      index.set(name, { root, dir: join(root, d) });
-    }
-  }
+  index ??= indexCases(goldenRoots());
   return index;
-}
-
-const pairOf = (v: unknown): [number, number] => (Array.isArray(v) ? [v[0], v[1]] : [v as number, v as number]);
-
-function geometryOf(name: string, config: any, manifest: any, shapeOf: (n: string) => number[] | undefined): CaseGeometry {
-  const input = shapeOf('input');
-  if (!input || input.length !== 4) throw new Error(`golden case ${name}: no 4-D input tensor`);
-  const [B, C, H, W] = input;
-  const patch = pairOf(config.model_args?.patch_size ?? config.hyperparameters?.patch_size);
-  const grid: [number, number] = [Math.floor(H / patch[0]), Math.floor(W / patch[1])];
-  const tokens = ['embed_tokens', 'tokens_last'].map(shapeOf).find((s) => s !== undefined);
-  const attn = shapeOf('attn');
-  const N = tokens ? tokens[1] : attn ? attn[3] : NaN;
-  const NP = N - grid[0] * grid[1];
-  const declared = manifest.num_prefix_tokens ?? config.hyperparameters?.num_prefix_tokens;
-  if (!(NP >= 0) || (declared !== undefined && declared !== NP)) {
-    throw new Error(`golden case ${name}: ${N} tokens on a ${grid.join('x')} grid gives ${NP} prefix tokens, the case declares ${declared}`);
-  }
-  return { B, C, H, W, patch, grid, N, NP };
 }
 
 const cache = new Map<string, GoldenCase>();
@@ -122,32 +46,7 @@ export function loadGoldenCase(name: string): GoldenCase {
   if (hit) return hit;
   const where = caseIndex().get(name);
   if (!where) throw new Error(`no golden case ${name} under ${goldenRoots().join(', ')}`);
-  const { root, dir } = where;
-  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
-  const expected = parseSafetensors(new Uint8Array(readFileSync(join(dir, 'expected.safetensors'))), `${name}/expected.safetensors`);
-  const entry = (n: string) => {
-    const t = expected.tensors.get(n);
-    if (!t) throw new Error(`golden case ${name} has no tensor ${n}`);
-    return t;
-  };
-  const c: GoldenCase = {
-    name,
-    dir,
-    root,
-    geometry: geometryOf(name, config, manifest, (n) => expected.tensors.get(n)?.shape),
-    config,
-    manifest,
-    expected,
-    f32: (n) => toFloat32(entry(n)),
-    int: (n) => toIntArray(entry(n)),
-    has: (n) => expected.tensors.has(n),
-    shape: (n) => entry(n).shape,
-    batchIndices: (n) => {
-      const m = (manifest.tensors as ManifestTensor[]).find((t) => t.name === n);
-      return m?.batch_indices ?? Array.from({ length: entry(n).shape[0] }, (_, i) => i);
-    },
-  };
+  const c = readGoldenCase(name, where.root, where.dir);
   cache.set(name, c);
   return c;
 }

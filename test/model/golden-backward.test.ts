@@ -15,8 +15,9 @@ import { loadModelDir } from '../../src/node/load.js';
 import { printParity, recordParity } from '../helpers/parity.js';
 import { goldenCases, type GoldenCase } from '../helpers/golden.js';
 import { gpuContext } from '../helpers/gpu.js';
+import { GOLDEN_TOLERANCE } from '../helpers/tolerances.js';
 
-const REL = 1e-4;
+const REL = GOLDEN_TOLERANCE.gradientRel;
 
 function targetSets(g: GoldenCase): string[] {
   return [...g.expected.tensors.keys()].filter((k) => k.startsWith('targets/')).map((k) => k.slice('targets/'.length));

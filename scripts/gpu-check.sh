@@ -45,13 +45,13 @@ icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 if [ -z "${VK_DRIVER_FILES:-}${VK_ICD_FILENAMES:-}" ] && [ -f "$icd" ]; then
   export VK_DRIVER_FILES="$icd" VK_ICD_FILENAMES="$icd"
 fi
-say "Vulkan ICD: ${VK_DRIVER_FILES:-${VK_ICD_FILENAMES:-the loader's default search (no $icd)}}"
+say "Vulkan ICD: ${VK_DRIVER_FILES:-${VK_ICD_FILENAMES:-default search of the loader, no $icd}}"
 [ -n "${VK_DRIVER_FILES:-}" ] && [ -f "$VK_DRIVER_FILES" ] && say "ICD file: $(tr -s ' \n' ' ' <"$VK_DRIVER_FILES")"
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$work/xdg}"
 mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
 
 "$work/node" --version >/dev/null 2>&1 || die "the pack's Node does not start here: $("$work/node" --version 2>&1 | head -n1)"
-say "node $("$work/node" --version), glibc $(getconf GNU_LIBC_VERSION 2>/dev/null || echo '?'), $(nproc) CPUs"
+say "node $("$work/node" --version), $(getconf GNU_LIBC_VERSION 2>/dev/null || echo '?'), $(nproc) CPUs"
 command -v nvidia-smi >/dev/null 2>&1 && say "GPU: $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | head -n1)"
 
 export VITLENS_DAWN_NODE="$work/dawn.node"

@@ -91,7 +91,7 @@ note('node', stripped, `${nodeBin} ${process.version}, stripped`);
 // ---- Dawn --------------------------------------------------------------------------------
 const dawn = join(root, 'node_modules/webgpu/dist/linux-x64/dawn.node');
 if (!existsSync(dawn)) fail(`${dawn} is missing: run npm ci first`);
-writeFileSync(join(out, 'dawn.node.gz'), run('gzip', ['-9', '-c', dawn]));
+writeFileSync(join(out, 'dawn.node.gz'), run('gzip', [fast ? '-1' : '-9', '-c', dawn]));
 const webgpuVersion = JSON.parse(readFileSync(join(root, 'node_modules/webgpu/package.json'), 'utf8')).version as string;
 note('dawn.node', dawn, `npm webgpu ${webgpuVersion}, dist/linux-x64`);
 

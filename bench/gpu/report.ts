@@ -65,7 +65,7 @@ export function markdown(r: CheckReport): string {
           const t = s.models.find((m) => m.model === model && m.batch === B && m.what === w);
           if (!t) return '';
           if (t.ms === null) return `skipped (${t.skipped})`;
-          return `${ms(t.ms)}${t.gflops ? ` (${t.gflops.toFixed(0)} GFLOP/s)` : ''}${t.firstMs !== undefined ? `, first ${ms(t.firstMs)}` : ''}`;
+          return `${ms(t.ms)}${t.gflops ? ` (${t.gflops.toPrecision(3)} GFLOP/s)` : ''}${t.firstMs !== undefined ? `, first ${ms(t.firstMs)}` : ''}`;
         }),
       ]);
       out.push(table(['', ...batches.map((B) => `batch ${B}`)], rows), '');
@@ -80,7 +80,7 @@ export function markdown(r: CheckReport): string {
           const first = s.matmul.find((m) => m.shape === sh)!;
           return [sh, `${first.M}x${first.K}x${first.N}`, ...kernels.map((k) => {
             const t = s.matmul.find((m) => m.shape === sh && m.kernel === k);
-            return t?.gflops ? t.gflops.toFixed(0) : t?.skipped ? 'skipped' : '';
+            return t?.gflops ? t.gflops.toPrecision(3) : t?.skipped ? `skipped (${t.skipped})` : '';
           })];
         }),
       ),

@@ -44,6 +44,8 @@ export LD_LIBRARY_PATH="$libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 if [ -z "${VK_DRIVER_FILES:-}${VK_ICD_FILENAMES:-}" ] && [ -f "$icd" ]; then
   export VK_DRIVER_FILES="$icd" VK_ICD_FILENAMES="$icd"
+  # The loader's own errors (a driver library it cannot open) explain an adapter that is missing.
+  export VK_LOADER_DEBUG="${VK_LOADER_DEBUG:-error}"
 fi
 say "Vulkan ICD: ${VK_DRIVER_FILES:-${VK_ICD_FILENAMES:-default search of the loader, no $icd}}"
 [ -n "${VK_DRIVER_FILES:-}" ] && [ -f "$VK_DRIVER_FILES" ] && say "ICD file: $(tr -s ' \n' ' ' <"$VK_DRIVER_FILES")"

@@ -23,7 +23,19 @@ if command -v unshare >/dev/null 2>&1 && unshare -n true 2>/dev/null; then isola
 # pipeline cold in seconds (minutes for the whole check), and after npm test the cache holds them.
 cache="${XDG_CACHE_HOME:-$HOME/.cache}"
 (cd "$tmp/machine" && env -i PATH=/usr/bin:/bin HOME="$tmp/home" XDG_CACHE_HOME="$cache" OUT="$tmp/out" VITLENS_ALLOW_CPU_ADAPTER=1 \
-  "${isolate[@]}" bash gpu-pack/gpu-check.sh --small --cases micro --families simd --budget-s 60)
+  "${isolate[@]}" bash gpu-pack/gpu-check.sh --small --cases micro --families simd --budget-s 120)
+# Without the switch, a CPU adapter must end the run at once, with one line and exit status 3.
+set +e
+refusal="$(cd "$tmp/machine" && env -i PATH=/usr/bin:/bin HOME="$tmp/home" XDG_CACHE_HOME="$cache" OUT="$tmp/out-refused" \
+  "${isolate[@]}" bash gpu-pack/gpu-check.sh --small 2>&1)"
+rc=$?
+set -e
+if [ "$rc" != 3 ] || ! grep -q 'FAIL: only a CPU adapter was found' <<<"$refusal"; then
+  say "FAIL: on a CPU adapter without VITLENS_ALLOW_CPU_ADAPTER=1 the check exited $rc; output:"
+  printf '%s\n' "$refusal" | tail -n 5
+  exit 1
+fi
+say "a CPU adapter alone is refused: $(grep 'FAIL: only' <<<"$refusal")"
 node -e '
   const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
   const groups = new Set(r.parity.map((p) => p.group));

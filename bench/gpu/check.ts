@@ -29,7 +29,7 @@ import { DAWN_OPTIONS, probeAdapter } from './adapter.js';
 import { Budget } from './budget.js';
 import { caseParity, crossFamilyRows, type ParityRow, type RegistryMaps } from './parity.js';
 import { markdown, type CheckReport } from './report.js';
-import { speed, vitMatmulShapes, type SpeedPlan } from './speed.js';
+import { emptySpeedReport, speed, vitMatmulShapes, type SpeedPlan } from './speed.js';
 
 const say = (s: string) => console.log(`[gpu-check] ${s}`);
 const args = parseArgs();
@@ -58,6 +58,15 @@ const SMALL_PLAN: SpeedPlan = {
   reps: 1,
   itemCapS: 3,
 };
+
+/** Writes gpu-check.json and gpu-check.md from what has been measured so far; returns the Markdown. */
+function writeReport(r: CheckReport): string {
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'gpu-check.json'), JSON.stringify(r, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 1));
+  const md = markdown(r);
+  writeFileSync(join(outDir, 'gpu-check.md'), md);
+  return md;
+}
 
 const adapter = await probeAdapter();
 if (!adapter) {
@@ -94,11 +103,30 @@ say(`kernel families: ${families.join(', ')} (default on this adapter: ${first.k
 
 const parity: ParityRow[] = [];
 const caseMs: CheckReport['caseMs'] = [];
+let speedReport: CheckReport['speed'] = null;
+const current = (): CheckReport => {
+  const failed = parity.filter((p) => !p.pass);
+  return { version: 1, startedAt, wallS: (performance.now() - t0) / 1000, small, node: process.version, adapter, families, caseMs, parity, speed: speedReport, problems, pass: failed.length === 0 && problems.length === 0 };
+};
+// A GPU that hangs must not cost the whole slot's results: past the budget (+60 s), write what
+// there is and stop. Waits on the GPU are asynchronous, so this timer still fires.
+setTimeout(() => {
+  problems.push(`watchdog: the run exceeded its budget by 60 s and was stopped; the report holds what finished`);
+  writeReport(current());
+  say('FAIL: stopped by the watchdog; partial report written');
+  process.exit(1);
+}, (total.left() + 60) * 1000).unref();
 if (!args.flag('no-parity')) {
   const phase = total.part('parity', args.flag('no-speed') ? 1 : 0.45);
   const registry = new Map<string, { family: string; maps: RegistryMaps }[]>();
   for (const family of families) {
-    const ctx = contexts.get(family) ?? (await context(family));
+    let ctx: GpuContext;
+    try {
+      ctx = contexts.get(family) ?? (await context(family));
+    } catch (e) {
+      problems.push(`parity: no ${family} context on this adapter: ${(e as Error).message.split('\n')[0]}`);
+      continue;
+    }
     for (const g of cases) {
       if (!phase.fits()) {
         problems.push(`parity: time budget spent before ${g.name} (${family})`);
@@ -113,15 +141,16 @@ if (!args.flag('no-parity')) {
     }
   }
   for (const [name, runs] of registry) if (runs.length === 2) parity.push(...crossFamilyRows(name, runs[0], runs[1]));
+  writeReport(current());
 }
 
-let speedReport: CheckReport['speed'] = null;
 if (!args.flag('no-speed')) {
   try {
     // The tiled family is what GPUs run; a small run on a CPU adapter keeps the adapter's default (fast there).
     const ctx = small && first.info.isSoftware ? first : contexts.get('tiled') ?? (await context('tiled'));
     say(`speed with the ${ctx.kernelFamily} family, ${total.left().toFixed(0)} s left`);
-    speedReport = await speed(ctx, small ? SMALL_PLAN : FULL_PLAN, total.part('speed', 0.95));
+    speedReport = emptySpeedReport(ctx);
+    await speed(ctx, small ? SMALL_PLAN : FULL_PLAN, total.part('speed', 0.95), speedReport);
     const skipped = speedReport.models.filter((m) => m.skipped).length;
     if (skipped) say(`speed: ${skipped} model timings skipped (budget or per-item cap)`);
   } catch (e) {
@@ -129,25 +158,9 @@ if (!args.flag('no-speed')) {
   }
 }
 
+const report = current();
 const failed = parity.filter((p) => !p.pass);
-const report: CheckReport = {
-  version: 1,
-  startedAt,
-  wallS: (performance.now() - t0) / 1000,
-  small,
-  node: process.version,
-  adapter,
-  families,
-  caseMs,
-  parity,
-  speed: speedReport,
-  problems,
-  pass: failed.length === 0 && problems.length === 0,
-};
-mkdirSync(outDir, { recursive: true });
-writeFileSync(join(outDir, 'gpu-check.json'), JSON.stringify(report, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 1));
-const md = markdown(report);
-writeFileSync(join(outDir, 'gpu-check.md'), md);
+const md = writeReport(report);
 console.log(md);
 for (const p of problems) say(`problem: ${p}`);
 say(`${report.pass ? 'PASS' : 'FAIL'}: ${parity.length - failed.length}/${parity.length} parity checks ok, ${problems.length} problems, ${report.wallS.toFixed(0)} s; wrote ${join(outDir, 'gpu-check.json')} and gpu-check.md`);

@@ -101,7 +101,7 @@ async function timed(run: () => Promise<void>, reps: number, budget: Budget, cap
   for (let i = 0; i < reps; i++) {
     // Each repeat costs about what the last one did.
     const last = samples.length ? samples[samples.length - 1] : first;
-    if (!budget.fits(last / 1000) || (samples.length > 0 && (samples.reduce((a, b) => a + b, 0) + last) / 1000 > capS)) break;
+    if (!budget.fits(last / 1000) || (first + samples.reduce((a, b) => a + b, 0) + last) / 1000 > capS) break;
     const t = performance.now();
     await run();
     samples.push(performance.now() - t);
@@ -239,6 +239,10 @@ async function matmulTimings(ctx: GpuContext, plan: SpeedPlan, budget: Budget, o
   }
 }
 
+export function emptySpeedReport(ctx: GpuContext): SpeedReport {
+  return { family: ctx.kernelFamily, models: [], matmul: [], overhead: null, kernels: null };
+}
+
 async function overhead(ctx: GpuContext): Promise<OverheadTiming> {
   const ops = matmulOperands(ctx, 16, 16, 16);
   const n = 1000;
@@ -283,8 +287,8 @@ async function kernelProfile(ctx: GpuContext, plan: SpeedPlan): Promise<SpeedRep
   return { model: name.replace(/_patch16_224$/, ''), batch: B, totalMs: timings.reduce((a, t) => a + t.ms, 0), top };
 }
 
-export async function speed(ctx: GpuContext, plan: SpeedPlan, budget: Budget): Promise<SpeedReport> {
-  const report: SpeedReport = { family: ctx.kernelFamily, models: [], matmul: [], overhead: null, kernels: null };
+/** Runs the speed phase, filling `report` as it goes (a watchdog can write what finished). */
+export async function speed(ctx: GpuContext, plan: SpeedPlan, budget: Budget, report: SpeedReport = emptySpeedReport(ctx)): Promise<SpeedReport> {
   report.overhead = await overhead(ctx);
   await matmulTimings(ctx, plan, budget.part('matmul', 0.2), report.matmul);
   try {

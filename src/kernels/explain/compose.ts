@@ -8,9 +8,9 @@ import type { GpuContext } from '../../gpu/context.js';
 import { defineKernel } from '../../gpu/kernel.js';
 import type { Tensor } from '../../gpu/tensor.js';
 import { uniformStruct } from '../../gpu/uniforms.js';
+import { PIXEL_ROW_MAIN, pixelGrid } from '../entry-points.js';
 import { DIV_SMALL_WGSL } from '../wgsl-util.js';
 
-const WG = 64;
 const Params = uniformStruct({ C: 'u32', H: 'u32', W: 'u32', ph: 'u32', pw: 'u32', gw: 'u32', P: 'u32' });
 
 const kernel = defineKernel({
@@ -25,13 +25,9 @@ const kernel = defineKernel({
   ],
   body: /* wgsl */ `
 ${DIV_SMALL_WGSL}
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
-  let x = wid.x * ${WG}u + li;
-  let y = wid.y;
+${PIXEL_ROW_MAIN}
   let s = wid.z / p.C;
   let c = wid.z % p.C;
-  if (x >= p.W) { return; }
   let b = IMG[s];
   let src = ((b * p.C + c) * p.H + y) * p.W + x;
   let r = y / p.ph;
@@ -62,5 +58,5 @@ export interface ComposeArgs {
 
 export function composePatches(ctx: GpuContext, a: ComposeArgs): void {
   if (a.S === 0) return;
-  ctx.dispatch(kernel, [a.a, a.base, a.keep, a.imageOf, a.out], { C: a.C, H: a.H, W: a.W, ph: a.ph, pw: a.pw, gw: a.gw, P: a.P }, [Math.ceil(a.W / WG), a.H, a.S * a.C]);
+  ctx.dispatch(kernel, [a.a, a.base, a.keep, a.imageOf, a.out], { C: a.C, H: a.H, W: a.W, ph: a.ph, pw: a.pw, gw: a.gw, P: a.P }, pixelGrid(a.W, a.H, a.S * a.C));
 }

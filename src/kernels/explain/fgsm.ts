@@ -9,9 +9,9 @@ import type { GpuContext } from '../../gpu/context.js';
 import { defineKernel } from '../../gpu/kernel.js';
 import type { Tensor } from '../../gpu/tensor.js';
 import { uniformStruct } from '../../gpu/uniforms.js';
+import { PIXEL_ROW_MAIN, pixelGrid } from '../entry-points.js';
 import { DIV_SMALL_WGSL } from '../wgsl-util.js';
 
-const WG = 64;
 const Params = uniformStruct({ C: 'u32', H: 'u32', W: 'u32', ph: 'u32', pw: 'u32', gw: 'u32', P: 'u32' });
 
 const kernel = defineKernel({
@@ -26,13 +26,9 @@ const kernel = defineKernel({
   ],
   body: /* wgsl */ `
 ${DIV_SMALL_WGSL}
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
-  let x = wid.x * ${WG}u + li;
-  let y = wid.y;
+${PIXEL_ROW_MAIN}
   let b = wid.z / p.C;
   let c = wid.z % p.C;
-  if (x >= p.W) { return; }
   let r = y / p.ph;
   let q = div_small(x, p.pw);
   var m = 0.0;
@@ -64,5 +60,5 @@ export interface FgsmArgs {
 }
 
 export function fgsmStep(ctx: GpuContext, a: FgsmArgs): void {
-  ctx.dispatch(kernel, [a.grad, a.mask, a.active, a.channel, a.x], { C: a.C, H: a.H, W: a.W, ph: a.ph, pw: a.pw, gw: a.gw, P: a.P }, [Math.ceil(a.W / WG), a.H, a.B * a.C]);
+  ctx.dispatch(kernel, [a.grad, a.mask, a.active, a.channel, a.x], { C: a.C, H: a.H, W: a.W, ph: a.ph, pw: a.pw, gw: a.gw, P: a.P }, pixelGrid(a.W, a.H, a.B * a.C));
 }

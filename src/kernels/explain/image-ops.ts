@@ -8,18 +8,13 @@ import type { GpuContext } from '../../gpu/context.js';
 import { defineKernel } from '../../gpu/kernel.js';
 import type { Tensor } from '../../gpu/tensor.js';
 import { uniformStruct } from '../../gpu/uniforms.js';
+import { PIXEL_ROW_MAIN, pixelGrid } from '../entry-points.js';
 import { defineRowKernel } from '../row-kernel.js';
 
-const WG = 64;
 const Params = uniformStruct({ C: 'u32', H: 'u32', W: 'u32', dy: 'i32', dx: 'i32', axis: 'u32', radius: 'u32', lr: 'f32', decay: 'f32', n: 'u32' });
 
-const PIXEL = /* wgsl */ `
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
-  let x = wid.x * ${WG}u + li;
-  let y = wid.y;
+const PIXEL = /* wgsl */ `${PIXEL_ROW_MAIN}
   let c = wid.z;
-  if (x >= p.W) { return; }
   let i = (c * p.H + y) * p.W + x;`;
 
 /** OUT[c, y, x] = IN[c, (y - dy) mod H, (x - dx) mod W] */
@@ -102,7 +97,7 @@ export interface ImageShape {
 }
 
 const base = (s: ImageShape) => ({ ...s, dy: 0, dx: 0, axis: 0, radius: 0, lr: 0, decay: 0, n: s.C * s.H * s.W });
-const grid = (s: ImageShape): [number, number, number] => [Math.ceil(s.W / WG), s.H, s.C];
+const grid = (s: ImageShape) => pixelGrid(s.W, s.H, s.C);
 
 export function roll(ctx: GpuContext, input: Tensor, out: Tensor, s: ImageShape, dy: number, dx: number): void {
   ctx.dispatch(rollKernel, [input, out], { ...base(s), dy, dx }, grid(s));

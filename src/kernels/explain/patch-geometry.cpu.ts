@@ -1,14 +1,7 @@
 /** Shared by the explain kernels' CPU twins: images [planes, H, W] and the patch a pixel falls in. */
-export interface PatchedImages {
-  C: number;
-  H: number;
-  W: number;
-  ph: number;
-  pw: number;
-  gw: number;
-  /** Patches per image. */
-  P: number;
-}
+import type { PatchedImages } from './patch-geometry.js';
+
+export type { PatchedImages };
 
 /** Patch index of pixel (y, x), or -1 where no whole patch covers it. */
 export function patchAt(g: PatchedImages, y: number, x: number): number {

@@ -53,7 +53,7 @@ export async function tokenAblation(model: VisionTransformer, images: Tensor, cl
       }
       const idxT = ctx.upload(idx);
       const zs = ctx.empty([count * (N - 1), D]);
-      gatherRows(ctx, z0, idxT, zs, count * (N - 1), D);
+      gatherRows(ctx, z0, idxT, zs, { rows: count * (N - 1), D });
       idxT.release();
       const zL = model.encode(op, zs, count, N - 1, new Map(), new Map());
       const { latent, logits } = model.head(op, zL, count, N - 1, new Map());

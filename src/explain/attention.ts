@@ -35,7 +35,7 @@ export async function clsAttention(model: VisionTransformer, images: Tensor, opt
     const perHead: Float32Array[][][] = [];
     for (const l of layers) {
       // attn [B, H, N, N] viewed as B*H groups of N rows: row 0 of each group is the CLS query.
-      sliceRows(ctx, fwd.taps.get(`attn.${l}`)!, perLayer, B * H, N, 0, 1, N);
+      sliceRows(ctx, fwd.taps.get(`attn.${l}`)!, perLayer, { groups: B * H, rowsPerGroup: N, first: 0, count: 1, D: N });
       const data = await perLayer.read();
       perHead.push(Array.from({ length: H }, (_, h) => Array.from({ length: B }, (_, b) => data.slice((b * H + h) * N + NP, (b * H + h + 1) * N))));
     }

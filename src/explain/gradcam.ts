@@ -27,7 +27,7 @@ export async function gradCam(model: VisionTransformer, images: Tensor, classes:
     const P = N - NP;
     // w[z, d] = mean over patch tokens of dA[z, token, d]
     const w = ctx.empty([T * B, D]);
-    meanRows(ctx, g.grads.get(last)!, w, T * B, N, NP, P, D);
+    meanRows(ctx, g.grads.get(last)!, w, { groups: T * B, rowsPerGroup: N, first: NP, count: P, D });
     // raw[z, i] = sum_d A[z mod B, NP + i, d] * w[z, d]
     const raw = ctx.empty([T * B, P]);
     matmul(ctx, {

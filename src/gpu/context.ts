@@ -56,6 +56,8 @@ const ARENA_SLOTS = 1024;
 interface CompiledKernel {
   pipeline: GPUComputePipeline;
   layout: GPUBindGroupLayout;
+  /** The WGSL it was compiled from: a cache hit must come from the same source. */
+  code: string;
 }
 
 export function describeAdapter(info: GPUAdapterInfo | undefined, device: GPUDevice): DeviceInfo {
@@ -326,7 +328,12 @@ export class GpuContext {
 
   private compile(kernel: Kernel): CompiledKernel {
     const hit = this.pipelines.get(kernel.cacheKey);
-    if (hit) return hit;
+    if (hit) {
+      // A kernel cache keyed on less than what its WGSL depends on would otherwise run the
+      // wrong pipeline silently (e.g. a row layout built for another subgroup size).
+      if (hit.code !== kernel.code) throw new Error(`kernel ${kernel.cacheKey}: two different WGSL sources share one cache key`);
+      return hit;
+    }
     for (const e of kernel.enables) {
       if (e === 'subgroups' && !this.info.subgroups) throw new DeviceError('no-subgroups', `kernel ${kernel.cacheKey} needs the 'subgroups' feature`);
       if (e === 'f16' && !this.info.f16) throw new DeviceError('no-f16', `kernel ${kernel.cacheKey} needs the 'shader-f16' feature`);
@@ -349,7 +356,7 @@ export class GpuContext {
       layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }),
       compute: { module, entryPoint: 'main' },
     });
-    const compiled = { pipeline, layout };
+    const compiled = { pipeline, layout, code: kernel.code };
     this.pipelines.set(kernel.cacheKey, compiled);
     return compiled;
   }

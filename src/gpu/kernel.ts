@@ -16,7 +16,10 @@ export interface Binding {
 
 export interface KernelSpec<F extends Record<string, ScalarType>> {
   name: string;
-  /** Specialisation key; kernels with the same name and key must generate the same WGSL. */
+  /**
+   * Specialisation key: everything the WGSL depends on beyond the name. Kernels with the same
+   * name and key must generate the same WGSL; a context throws when they do not.
+   */
   key?: string;
   bindings: Binding[];
   params: UniformStruct<F>;

@@ -4,11 +4,11 @@
  * parameter gradients, reduced over all rows).
  */
 import type { GpuContext } from '../gpu/context.js';
-import { defineKernel, grid1d } from '../gpu/kernel.js';
+import { defineKernel } from '../gpu/kernel.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { uniformStruct } from '../gpu/uniforms.js';
+import { flatGrid, flatMain } from './entry-points.js';
 
-const WG = 64;
 const Params = uniformStruct({ M: 'u32', N: 'u32', accumulate: 'u32', mode: 'u32', bRows: 'u32', vOff: 'u32' });
 
 const mulColumnsKernel = defineKernel({
@@ -19,11 +19,7 @@ const mulColumnsKernel = defineKernel({
     { name: 'V', access: 'read' },
     { name: 'Y', access: 'read_write' },
   ],
-  body: /* wgsl */ `
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let i = (wid.x + wid.y * nwg.x) * ${WG}u + li;
-  if (i >= p.M * p.N) { return; }
+  body: /* wgsl */ `${flatMain('p.M * p.N')}
   Y[i] = X[i] * V[p.vOff + i % p.N];
 }`,
 });
@@ -41,11 +37,8 @@ const columnSumsKernel = defineKernel({
     { name: 'S', access: 'read' },
     { name: 'OUT', access: 'read_write' },
   ],
-  body: /* wgsl */ `
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let n = (wid.x + wid.y * nwg.x) * ${WG}u + li;
-  if (n >= p.N) { return; }
+  body: /* wgsl */ `${flatMain('p.N')}
+  let n = i;
   var s = 0.0;
   for (var m = 0u; m < p.M; m++) {
     let a = A[m * p.N + n];
@@ -62,7 +55,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 
 export function mulColumns(ctx: GpuContext, x: Tensor, v: Tensor, y: Tensor, M: number, N: number, vOffset = 0): void {
   const n = M * N;
-  if (n > 0) ctx.dispatch(mulColumnsKernel, [x, v, y], { M, N, accumulate: 0, mode: 0, bRows: 1, vOff: vOffset }, grid1d(Math.ceil(n / WG)));
+  if (n > 0) ctx.dispatch(mulColumnsKernel, [x, v, y], { M, N, accumulate: 0, mode: 0, bRows: 1, vOff: vOffset }, flatGrid(n));
 }
 
 export interface ColumnSumsArgs {
@@ -85,7 +78,7 @@ export function columnSums(ctx: GpuContext, a: ColumnSumsArgs): void {
     columnSumsKernel,
     [a.a, a.b ?? dummy!, a.stats ?? dummy!, a.out],
     { M: a.M, N: a.N, accumulate: a.accumulate ? 1 : 0, mode, bRows: a.bRows ?? a.M, vOff: 0 },
-    grid1d(Math.ceil(a.N / WG)),
+    flatGrid(a.N),
   );
   dummy?.release();
 }

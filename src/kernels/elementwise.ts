@@ -33,67 +33,24 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 /** Index of the broadcast operand (period p.bmod). */
 const BROADCAST = 'fn bidx(i: u32) -> u32 { if (p.bmod == p.n) { return i; } return i % p.bmod; }';
 
-const fillKernel = defineKernel({
-  name: 'fill',
-  params: Params,
-  bindings: [{ name: 'Y', access: 'read_write' }],
-  body: each('Y[i] = p.value;'),
-});
+/** A kernel that reads `inputs` and writes `output` with `statement` per element index i. */
+const elementwise = (name: string, inputs: string[], output: string, statement: string, helpers = '') =>
+  defineKernel({
+    name,
+    params: Params,
+    bindings: [...inputs.map((n) => ({ name: n, access: 'read' as const })), { name: output, access: 'read_write' }],
+    body: each(statement, helpers),
+  });
 
+const fillKernel = elementwise('fill', [], 'Y', 'Y[i] = p.value;');
 /** y = value * a + alpha * b[i % bmod] */
-const addKernel = defineKernel({
-  name: 'add',
-  params: Params,
-  bindings: [
-    { name: 'A', access: 'read' },
-    { name: 'Bv', access: 'read' },
-    { name: 'Y', access: 'read_write' },
-  ],
-  body: each('Y[i] = p.value * A[i] + p.alpha * Bv[bidx(i)];', BROADCAST),
-});
-
+const addKernel = elementwise('add', ['A', 'Bv'], 'Y', 'Y[i] = p.value * A[i] + p.alpha * Bv[bidx(i)];', BROADCAST);
 /** y += alpha * x */
-const axpyKernel = defineKernel({
-  name: 'axpy',
-  params: Params,
-  bindings: [
-    { name: 'X', access: 'read' },
-    { name: 'Y', access: 'read_write' },
-  ],
-  body: each('Y[i] += p.alpha * X[i];'),
-});
-
-const absKernel = defineKernel({
-  name: 'abs',
-  params: Params,
-  bindings: [
-    { name: 'X', access: 'read' },
-    { name: 'Y', access: 'read_write' },
-  ],
-  body: each('Y[i] = abs(X[i]);'),
-});
-
-const geluKernel = defineKernel({
-  name: 'gelu',
-  params: Params,
-  bindings: [
-    { name: 'U', access: 'read' },
-    { name: 'Y', access: 'read_write' },
-  ],
-  body: each('Y[i] = gelu(U[i]);', GELU_WGSL),
-});
-
+const axpyKernel = elementwise('axpy', ['X'], 'Y', 'Y[i] += p.alpha * X[i];');
+const absKernel = elementwise('abs', ['X'], 'Y', 'Y[i] = abs(X[i]);');
+const geluKernel = elementwise('gelu', ['U'], 'Y', 'Y[i] = gelu(U[i]);', GELU_WGSL);
 /** du = dy * gelu'(u[i % bmod]) */
-const geluGradKernel = defineKernel({
-  name: 'gelu_grad',
-  params: Params,
-  bindings: [
-    { name: 'DY', access: 'read' },
-    { name: 'U', access: 'read' },
-    { name: 'DU', access: 'read_write' },
-  ],
-  body: each('DU[i] = DY[i] * gelu_grad(U[bidx(i)]);', `${GELU_WGSL}\n${BROADCAST}`),
-});
+const geluGradKernel = elementwise('gelu_grad', ['DY', 'U'], 'DU', 'DU[i] = DY[i] * gelu_grad(U[bidx(i)]);', `${GELU_WGSL}\n${BROADCAST}`);
 
 function params(n: number, o: { bmod?: number; value?: number; alpha?: number } = {}) {
   return { n, bmod: o.bmod ?? n, value: o.value ?? 0, alpha: o.alpha ?? 1 };

@@ -5,38 +5,22 @@
  * Gradient rows may outnumber the saved rows (T targets): row r reads saved row r % rows.
  */
 import type { GpuContext } from '../gpu/context.js';
-import { defineKernel, type Kernel } from '../gpu/kernel.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { uniformStruct } from '../gpu/uniforms.js';
-import { rowGrid, rowLayout } from './row-reduce.js';
+import { defineRowKernel } from './row-kernel.js';
 
-const Params = uniformStruct({ gradRows: 'u32', rows: 'u32', D: 'u32', accumulate: 'u32', gOff: 'u32' });
-const kernels = new Map<string, Kernel<typeof Params.fields>>();
-
-function kernel(ctx: GpuContext): Kernel<typeof Params.fields> {
-  const key = ctx.kernelFamily;
-  let k = kernels.get(key);
-  if (!k) {
-    const red = rowLayout(ctx);
-    k = defineKernel({
-      name: 'layernorm_grad',
-      key,
-      enables: red.enables,
-      params: Params,
-      bindings: [
-        { name: 'DY', access: 'read' },
-        { name: 'X', access: 'read' },
-        { name: 'STATS', access: 'read' },
-        { name: 'G', access: 'read' },
-        { name: 'DX', access: 'read_write' },
-      ],
-      body: /* wgsl */ `
-${red.wgsl}
-@compute @workgroup_size(${red.threads})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let row = row_of(wid, nwg, lid);
-  let tid = tid_of(lid);
-  if (row >= p.gradRows) { return; }
+const layernormGradKernel = defineRowKernel({
+  name: 'layernorm_grad',
+  params: uniformStruct({ gradRows: 'u32', rows: 'u32', D: 'u32', accumulate: 'u32', gOff: 'u32' }),
+  bindings: [
+    { name: 'DY', access: 'read' },
+    { name: 'X', access: 'read' },
+    { name: 'STATS', access: 'read' },
+    { name: 'G', access: 'read' },
+    { name: 'DX', access: 'read_write' },
+  ],
+  rows: 'p.gradRows',
+  body: /* wgsl */ `
   let srow = row % p.rows;
   let mean = STATS[2u * srow];
   let rstd = STATS[2u * srow + 1u];
@@ -56,14 +40,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     var v = rstd * (DY[gb + i] * G[p.gOff + i] - mg - xh * mgx);
     if (p.accumulate != 0u) { v += DX[gb + i]; }
     DX[gb + i] = v;
-  }
-}
-`,
-    });
-    kernels.set(key, k);
-  }
-  return k;
-}
+  }`,
+});
 
 export interface LayerNormGradArgs {
   dy: Tensor;
@@ -81,11 +59,10 @@ export interface LayerNormGradArgs {
 }
 
 export function layernormGrad(ctx: GpuContext, a: LayerNormGradArgs): void {
-  if (a.gradRows === 0) return;
-  ctx.dispatch(
-    kernel(ctx),
+  layernormGradKernel.dispatch(
+    ctx,
     [a.dy, a.x, a.stats, a.gamma, a.dx],
     { gradRows: a.gradRows, rows: a.rows, D: a.D, accumulate: a.accumulate ? 1 : 0, gOff: a.gammaOffset ?? 0 },
-    rowGrid(ctx, a.gradRows),
+    a.gradRows,
   );
 }

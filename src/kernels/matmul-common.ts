@@ -14,6 +14,50 @@ export const MatmulParams = uniformStruct({
 
 export const EPILOGUE_FLAGS = { bias: 1, gelu: 2, scale: 4, residual: 8, accumulate: 16 } as const;
 
+/**
+ * Where a batched matrix sits in a flat buffer: element [z][m, n] of the batch z = z1 * nz2 + z2
+ * is at offset + (z1 % mod) * s1 + z2 * s2 + m * rowStride + n * colStride.
+ */
+export interface MatrixStrides {
+  /** Element offset of [0][0, 0]. */
+  offset?: number;
+  /** Element stride between rows. */
+  rowStride: number;
+  /** Element stride between columns (default 1). */
+  colStride?: number;
+  /** Batch strides for z1 and z2 (default 0: shared across the batch). */
+  s1?: number;
+  s2?: number;
+  /** z1 is taken modulo this (default: no modulo). */
+  mod?: number;
+}
+
+/**
+ * A matmul with its epilogue, over matrices of type View and per-column vectors of type Vector
+ * (tensors on the GPU, arrays for the CPU twin).
+ */
+export interface MatmulSpec<View extends MatrixStrides, Vector> {
+  M: number;
+  N: number;
+  K: number;
+  /** Batch counts; the batch is z1 in [0, nz1) x z2 in [0, nz2). */
+  nz1?: number;
+  nz2?: number;
+  a: View;
+  b: View;
+  c: View;
+  alpha?: number;
+  /** Bias over n (element offset into the vector). */
+  bias?: Vector & { offset?: number };
+  gelu?: boolean;
+  /** Per-column scale applied after bias/GELU (timm LayerScale). */
+  scale?: Vector & { offset?: number };
+  /** Residual added last, same layout rules as C. */
+  residual?: View;
+  /** Add into C's existing values (gradient accumulation). */
+  accumulate?: boolean;
+}
+
 /** How B is laid out in memory, which decides the vectorised load. */
 export type BLayout = 'kn4' | 'nk4' | 'strided';
 

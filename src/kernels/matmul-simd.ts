@@ -14,13 +14,7 @@
  */
 import { defineKernel, type Kernel } from '../gpu/kernel.js';
 import { MATMUL_BINDINGS, MATMUL_HELPERS, MatmulParams, type BLayout } from './matmul-common.js';
-
-/** Rows per workgroup and column groups per lane, per layout (tuned in bench/matmul.ts). */
-const TILES: Record<BLayout, { TM: number; TN: number }> = {
-  kn4: { TM: 32, TN: 1 },
-  nk4: { TM: 32, TN: 2 },
-  strided: { TM: 16, TN: 2 },
-};
+import { SIMD_LAYOUTS, simdLayout, type SimdLayout } from './matmul-simd-layouts.js';
 
 export interface MatmulKernel {
   kernel: Kernel;
@@ -31,113 +25,80 @@ export interface MatmulKernel {
 const cache = new Map<string, MatmulKernel>();
 
 /**
- * `vecA`: A's rows are contiguous and 16-byte aligned with K % 4 == 0, so each lane loads its
- * four k values of a row as one vec4.
+ * The kernel for a B layout, subgroup size and A vectorisation (everything its WGSL depends on,
+ * the tile being fixed per layout). `vecA`: A's rows are contiguous and 16-byte aligned with
+ * K % 4 == 0, so each lane loads its four k values of a row as one vec4.
  */
 export function simdMatmulKernel(layout: BLayout, lanes: number, vecA: boolean): MatmulKernel {
   const key = `${layout}-${lanes}-${vecA}`;
   let k = cache.get(key);
   if (!k) {
-    k = buildSimdMatmul(layout, lanes, TILES[layout].TM, TILES[layout].TN, vecA);
+    k = generateSimdMatmul(layout, SIMD_LAYOUTS[layout], lanes, vecA);
     cache.set(key, k);
   }
   return k;
 }
 
+/** A kernel with another tile (benchmarks). */
 export function buildSimdMatmul(layout: BLayout, LANES: number, TM: number, TN: number, vecA = false): MatmulKernel {
+  return generateSimdMatmul(layout, simdLayout(layout, TM, TN), LANES, vecA);
+}
+
+/**
+ * The skeleton every layout shares: A tile rows per lane, the k loop (A loads, the layout's B
+ * loads, broadcast of each A row and the layout's FMAs), and the epilogue.
+ */
+function generateSimdMatmul(name: BLayout, layout: SimdLayout, LANES: number, vecA: boolean): MatmulKernel {
+  const { TM, TN } = layout;
   if (TM % LANES !== 0) throw new Error(`TM ${TM} must be a multiple of the subgroup size ${LANES}`);
   const Q = TM / LANES;
-  const vecB = layout !== 'strided';
-  const L: string[] = [];
-  const colsPerWg = layout === 'kn4' ? 4 * LANES * TN : LANES * TN;
-  L.push(`@compute @workgroup_size(${LANES})
+  const rows = (line: (r: number) => string[]) => Array.from({ length: TM }, (_, r) => line(r)).flat();
+  const tileRows = (line: (q: number) => string) => Array.from({ length: Q }, (_, q) => line(q));
+  const columns = Array.from({ length: TN }, (_, j) => j);
+  const outputs = columns.flatMap((j) => layout.outputs(j));
+  const aRow = (q: number) => `ab + min(m0 + ${q * LANES}u + lane, p.M - 1u) * p.aRs`;
+  const aLoad = (q: number) => {
+    if (vecA) return `    let at${q} = A[ar${q} + k4];`;
+    const comps = [0, 1, 2, 3].map((kk) => (layout.kMultipleOf4 ? `A[ar${q} + kc${kk}]` : `select(0.0, A[ar${q} + kc${kk}], kb + ${kk}u < p.K)`));
+    return `    let at${q} = vec4f(${comps.join(', ')});`;
+  };
+  const L = [
+    `@compute @workgroup_size(${LANES})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32, @builtin(subgroup_invocation_id) lane: u32) {
   let z = wid.z;
   let m0 = wid.y * ${TM}u;
   let ab = a_base(z);
   let bb = b_base(z);
   let K4 = (p.K + 3u) / 4u;
-  let kLast = max(p.K, 1u) - 1u;`);
-  // Rows of the A tile this lane loads.
-  for (let q = 0; q < Q; q++) {
-    const row = `ab + min(m0 + ${q * LANES}u + lane, p.M - 1u) * p.aRs`;
-    L.push(vecA ? `  let ar${q} = (${row}) / 4u;` : `  let ar${q} = ${row};`);
-  }
-  // Columns this lane owns.
-  if (layout === 'kn4') {
-    L.push(`  let N4 = p.N / 4u;`);
-    for (let j = 0; j < TN; j++) L.push(`  let cg${j} = wid.x * ${LANES * TN}u + li + ${LANES * j}u;`);
-    for (let j = 0; j < TN; j++) L.push(`  let bc${j} = bb / 4u + min(cg${j}, N4 - 1u);`);
-  } else {
-    for (let j = 0; j < TN; j++) L.push(`  let n${j} = wid.x * ${LANES * TN}u + li + ${LANES * j}u;`);
-    if (layout === 'nk4') for (let j = 0; j < TN; j++) L.push(`  let bc${j} = (bb + min(n${j}, p.N - 1u) * p.bCs) / 4u;`);
-    else for (let j = 0; j < TN; j++) L.push(`  let bc${j} = bb + min(n${j}, p.N - 1u) * p.bCs;`);
-  }
-  const acc = layout === 'kn4' ? 'vec4f' : 'f32';
-  for (let r = 0; r < TM; r++) for (let j = 0; j < TN; j++) L.push(`  var c${r}_${j} = ${acc}(0.0);`);
-  L.push(`  for (var k4 = 0u; k4 < K4; k4++) {
-    let kb = k4 * 4u;`);
-  if (!vecA) for (let kk = 0; kk < 4; kk++) L.push(`    let kc${kk} = min(kb + ${kk}u, kLast) * p.aCs;`);
-  for (let q = 0; q < Q; q++) {
-    if (vecA) {
-      L.push(`    let at${q} = A[ar${q} + k4];`);
-      continue;
-    }
-    // nk4 guarantees K % 4 == 0: no k tail to mask.
-    const comps = [0, 1, 2, 3].map((kk) => (layout === 'nk4' ? `A[ar${q} + kc${kk}]` : `select(0.0, A[ar${q} + kc${kk}], kb + ${kk}u < p.K)`));
-    L.push(`    let at${q} = vec4f(${comps.join(', ')});`);
-  }
-  if (layout === 'kn4') {
-    for (let kk = 0; kk < 4; kk++) {
-      L.push(`    let br${kk} = min(kb + ${kk}u, kLast) * (p.bRs / 4u);`);
-      for (let j = 0; j < TN; j++) L.push(`    let b${kk}_${j} = B[br${kk} + bc${j}];`);
-    }
-  } else if (layout === 'nk4') {
-    for (let j = 0; j < TN; j++) L.push(`    let b${j} = B[bc${j} + k4];`);
-  } else {
-    for (let kk = 0; kk < 4; kk++) {
-      L.push(`    let br${kk} = min(kb + ${kk}u, kLast) * p.bRs;`);
-      for (let j = 0; j < TN; j++) L.push(`    let b${kk}_${j} = B[br${kk} + bc${j}];`);
-    }
-  }
-  for (let r = 0; r < TM; r++) {
-    L.push(`    let a${r} = subgroupBroadcast(at${Math.floor(r / LANES)}, ${r % LANES}u);`);
-    for (let j = 0; j < TN; j++) {
-      const c = `c${r}_${j}`;
-      if (layout === 'kn4') {
-        for (let kk = 0; kk < 4; kk++) L.push(`    ${c} = fma(vec4f(a${r}[${kk}]), b${kk}_${j}, ${c});`);
-      } else if (layout === 'nk4') {
-        L.push(`    ${c} = fma(a${r}.w, b${j}.w, fma(a${r}.z, b${j}.z, fma(a${r}.y, b${j}.y, fma(a${r}.x, b${j}.x, ${c}))));`);
-      } else {
-        for (let kk = 0; kk < 4; kk++) L.push(`    ${c} = fma(a${r}[${kk}], b${kk}_${j}, ${c});`);
-      }
-    }
-  }
-  L.push('  }');
-  // Epilogue: per-column bias/scale loaded once; rows past M end the invocation (uniform,
-  // rows only grow); columns past N are masked per lane.
-  L.push('  let cb = c_base(z);\n  let rb = r_base(z);');
-  const cols: { name: string; acc: (r: number) => string }[] = [];
-  for (let j = 0; j < TN; j++) {
-    if (layout === 'kn4') {
-      for (let e = 0; e < 4; e++) cols.push({ name: `cg${j} * 4u + ${e}u`, acc: (r) => `c${r}_${j}[${e}]` });
-    } else {
-      cols.push({ name: `n${j}`, acc: (r) => `c${r}_${j}` });
-    }
-  }
-  cols.forEach((c, i) => L.push(`  let col${i} = ${c.name};\n  let bias${i} = col_bias(col${i});\n  let scale${i} = col_scale(col${i});\n  let ok${i} = col${i} < p.N;`));
-  for (let r = 0; r < TM; r++) {
-    L.push(`  if (m0 + ${r}u >= p.M) { return; }`);
-    cols.forEach((c, i) => L.push(`  if (ok${i}) { put(cb, rb, m0 + ${r}u, col${i}, finish(${c.acc(r)}, bias${i}, scale${i})); }`));
-  }
-  L.push('}');
+  let kLast = max(p.K, 1u) - 1u;`,
+    // Rows of the A tile this lane loads; the columns it owns.
+    ...tileRows((q) => (vecA ? `  let ar${q} = (${aRow(q)}) / 4u;` : `  let ar${q} = ${aRow(q)};`)),
+    ...layout.columns(LANES),
+    ...rows((r) => columns.map((j) => `  var c${r}_${j} = ${layout.acc}(0.0);`)),
+    `  for (var k4 = 0u; k4 < K4; k4++) {
+    let kb = k4 * 4u;`,
+    ...(vecA ? [] : [0, 1, 2, 3].map((kk) => `    let kc${kk} = min(kb + ${kk}u, kLast) * p.aCs;`)),
+    ...tileRows(aLoad),
+    ...layout.loadB(),
+    ...rows((r) => [`    let a${r} = subgroupBroadcast(at${Math.floor(r / LANES)}, ${r % LANES}u);`, ...columns.flatMap((j) => layout.fma(r, j))]),
+    '  }',
+    // Epilogue: per-column bias/scale loaded once; rows past M end the invocation (uniform,
+    // rows only grow); columns past N are masked per lane.
+    '  let cb = c_base(z);\n  let rb = r_base(z);',
+    ...outputs.map((c, i) => `  let col${i} = ${c.col};\n  let bias${i} = col_bias(col${i});\n  let scale${i} = col_scale(col${i});\n  let ok${i} = col${i} < p.N;`),
+    ...rows((r) => [
+      `  if (m0 + ${r}u >= p.M) { return; }`,
+      ...outputs.map((c, i) => `  if (ok${i}) { put(cb, rb, m0 + ${r}u, col${i}, finish(${c.value(r)}, bias${i}, scale${i})); }`),
+    ]),
+    '}',
+  ];
   const kernel = defineKernel({
     name: 'matmul_simd',
-    key: `${layout}${vecA ? '-a4' : ''}-L${LANES}-${TM}x${TN}`,
+    key: `${name}${vecA ? '-a4' : ''}-L${LANES}-${TM}x${TN}`,
     enables: ['subgroups'],
-    bindings: MATMUL_BINDINGS(vecA ? 'array<vec4f>' : 'array<f32>', vecB ? 'array<vec4f>' : 'array<f32>'),
+    bindings: MATMUL_BINDINGS(vecA ? 'array<vec4f>' : 'array<f32>', layout.bType),
     params: MatmulParams,
     body: MATMUL_HELPERS + L.join('\n'),
   });
-  return { kernel, tile: [TM, colsPerWg] };
+  return { kernel, tile: [TM, layout.colsPerWorkgroup(LANES)] };
 }

@@ -4,33 +4,13 @@
  */
 type Data = Float32Array | Float64Array;
 import { geluRef } from './gelu-math.js';
+import type { MatmulSpec, MatrixStrides } from './matmul-common.js';
 
-export interface CpuMatrixView {
+export interface CpuMatrixView extends MatrixStrides {
   data: Data;
-  offset?: number;
-  rowStride: number;
-  colStride?: number;
-  s1?: number;
-  s2?: number;
-  mod?: number;
 }
 
-export interface CpuMatmulOptions {
-  M: number;
-  N: number;
-  K: number;
-  nz1?: number;
-  nz2?: number;
-  a: CpuMatrixView;
-  b: CpuMatrixView;
-  c: CpuMatrixView;
-  alpha?: number;
-  bias?: { data: Data; offset?: number };
-  gelu?: boolean;
-  scale?: { data: Data; offset?: number };
-  residual?: CpuMatrixView;
-  accumulate?: boolean;
-}
+export type CpuMatmulOptions = MatmulSpec<CpuMatrixView, { data: Data }>;
 
 function base(v: CpuMatrixView, z1: number, z2: number): number {
   return (v.offset ?? 0) + (z1 % (v.mod ?? Infinity)) * (v.s1 ?? 0) + z2 * (v.s2 ?? 0);

@@ -17,46 +17,15 @@
  */
 import type { GpuContext } from '../gpu/context.js';
 import type { Tensor } from '../gpu/tensor.js';
-import { EPILOGUE_FLAGS, type BLayout } from './matmul-common.js';
+import { EPILOGUE_FLAGS, type BLayout, type MatmulSpec, type MatrixStrides } from './matmul-common.js';
 import { simdMatmulKernel } from './matmul-simd.js';
 import { tiledMatmulKernel } from './matmul-tiled.js';
 
-export interface MatrixView {
+export interface MatrixView extends MatrixStrides {
   t: Tensor;
-  /** Element offset of [0][0, 0]. */
-  offset?: number;
-  /** Element stride between rows. */
-  rowStride: number;
-  /** Element stride between columns (default 1). */
-  colStride?: number;
-  /** Batch strides for z1 and z2 (default 0: shared across the batch). */
-  s1?: number;
-  s2?: number;
-  /** z1 is taken modulo this (default: no modulo). */
-  mod?: number;
 }
 
-export interface MatmulOptions {
-  M: number;
-  N: number;
-  K: number;
-  /** Batch counts; the batch is z1 in [0, nz1) x z2 in [0, nz2). */
-  nz1?: number;
-  nz2?: number;
-  a: MatrixView;
-  b: MatrixView;
-  c: MatrixView;
-  alpha?: number;
-  /** Bias over n (element offset into the tensor). */
-  bias?: { t: Tensor; offset?: number };
-  gelu?: boolean;
-  /** Per-column scale applied after bias/GELU (timm LayerScale). */
-  scale?: { t: Tensor; offset?: number };
-  /** Residual added last, same layout rules as C. */
-  residual?: MatrixView;
-  /** Add into C's existing values (gradient accumulation). */
-  accumulate?: boolean;
-}
+export type MatmulOptions = MatmulSpec<MatrixView, { t: Tensor }>;
 
 export type { BLayout };
 

@@ -7,18 +7,14 @@
  * reads, get zero).
  */
 import type { GpuContext } from '../gpu/context.js';
-import { defineKernel, grid1d } from '../gpu/kernel.js';
+import { defineKernel } from '../gpu/kernel.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { uniformStruct } from '../gpu/uniforms.js';
+import { flatGrid, flatMain } from './entry-points.js';
 
-const WG = 64;
 const Params = uniformStruct({ n: 'u32', C: 'u32', H: 'u32', W: 'u32', ph: 'u32', pw: 'u32', gh: 'u32', gw: 'u32' });
 
-const INDEX = /* wgsl */ `
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let i = (wid.x + wid.y * nwg.x) * ${WG}u + li;
-  if (i >= p.n) { return; }`;
+const INDEX = flatMain('p.n');
 
 const patchifyKernel = defineKernel({
   name: 'patchify',
@@ -81,11 +77,11 @@ export function gridOf(g: PatchGeometry): { gh: number; gw: number } {
 export function patchify(ctx: GpuContext, img: Tensor, out: Tensor, g: PatchGeometry): void {
   const { gh, gw } = gridOf(g);
   const n = g.B * gh * gw * g.C * g.ph * g.pw;
-  if (n > 0) ctx.dispatch(patchifyKernel, [img, out], { n, ...g, gh, gw }, grid1d(Math.ceil(n / WG)));
+  if (n > 0) ctx.dispatch(patchifyKernel, [img, out], { n, ...g, gh, gw }, flatGrid(n));
 }
 
 export function unpatchify(ctx: GpuContext, dPatches: Tensor, dImg: Tensor, g: PatchGeometry): void {
   const { gh, gw } = gridOf(g);
   const n = g.B * g.C * g.H * g.W;
-  if (n > 0) ctx.dispatch(unpatchifyKernel, [dPatches, dImg], { n, ...g, gh, gw }, grid1d(Math.ceil(n / WG)));
+  if (n > 0) ctx.dispatch(unpatchifyKernel, [dPatches, dImg], { n, ...g, gh, gw }, flatGrid(n));
 }

@@ -5,36 +5,20 @@
  * Row r = t * B + b of the seed [T*B, C] uses logits row b and class CLASSES[r].
  */
 import type { GpuContext } from '../gpu/context.js';
-import { defineKernel, type Kernel } from '../gpu/kernel.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { uniformStruct } from '../gpu/uniforms.js';
-import { rowGrid, rowLayout } from './row-reduce.js';
+import { defineRowKernel } from './row-kernel.js';
 
-const Params = uniformStruct({ rows: 'u32', B: 'u32', C: 'u32' });
-const kernels = new Map<string, Kernel<typeof Params.fields>>();
-
-function kernel(ctx: GpuContext): Kernel<typeof Params.fields> {
-  const key = ctx.kernelFamily;
-  let k = kernels.get(key);
-  if (!k) {
-    const red = rowLayout(ctx);
-    k = defineKernel({
-      name: 'softmax_prob_seed',
-      key,
-      enables: red.enables,
-      params: Params,
-      bindings: [
-        { name: 'LOGITS', access: 'read' },
-        { name: 'CLASSES', access: 'read', type: 'array<u32>' },
-        { name: 'SEED', access: 'read_write' },
-      ],
-      body: /* wgsl */ `
-${red.wgsl}
-@compute @workgroup_size(${red.threads})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let row = row_of(wid, nwg, lid);
-  let tid = tid_of(lid);
-  if (row >= p.rows) { return; }
+const probSeedKernel = defineRowKernel({
+  name: 'softmax_prob_seed',
+  params: uniformStruct({ rows: 'u32', B: 'u32', C: 'u32' }),
+  bindings: [
+    { name: 'LOGITS', access: 'read' },
+    { name: 'CLASSES', access: 'read', type: 'array<u32>' },
+    { name: 'SEED', access: 'read_write' },
+  ],
+  rows: 'p.rows',
+  body: /* wgsl */ `
   let lb = (row % p.B) * p.C;
   let k = CLASSES[row];
   var m = -0x1.fffffep+127f;
@@ -47,15 +31,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   for (var i = tid; i < p.C; i += ROW_THREADS) {
     let pc = exp(LOGITS[lb + i] - m) * inv;
     SEED[row * p.C + i] = pk * (select(0.0, 1.0, i == k) - pc);
-  }
-}
-`,
-    });
-    kernels.set(key, k);
-  }
-  return k;
-}
+  }`,
+});
 
 export function softmaxProbSeed(ctx: GpuContext, logits: Tensor, classes: Tensor, seed: Tensor, rows: number, B: number, C: number): void {
-  if (rows > 0) ctx.dispatch(kernel(ctx), [logits, classes, seed], { rows, B, C }, rowGrid(ctx, rows));
+  probSeedKernel.dispatch(ctx, [logits, classes, seed], { rows, B, C }, rows);
 }

@@ -4,32 +4,16 @@
  * probabilities that the taps expose.
  */
 import type { GpuContext } from '../gpu/context.js';
-import { defineKernel, type Kernel } from '../gpu/kernel.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { uniformStruct } from '../gpu/uniforms.js';
-import { rowGrid, rowLayout } from './row-reduce.js';
+import { defineRowKernel } from './row-kernel.js';
 
-const Params = uniformStruct({ rows: 'u32', L: 'u32' });
-const kernels = new Map<string, Kernel<typeof Params.fields>>();
-
-function softmaxKernel(ctx: GpuContext): Kernel<typeof Params.fields> {
-  const key = ctx.kernelFamily;
-  let k = kernels.get(key);
-  if (!k) {
-    const red = rowLayout(ctx);
-    k = defineKernel({
-      name: 'softmax',
-      key,
-      enables: red.enables,
-      params: Params,
-      bindings: [{ name: 'X', access: 'read_write' }],
-      body: /* wgsl */ `
-${red.wgsl}
-@compute @workgroup_size(${red.threads})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let row = row_of(wid, nwg, lid);
-  let tid = tid_of(lid);
-  if (row >= p.rows) { return; }
+const softmaxKernel = defineRowKernel({
+  name: 'softmax',
+  params: uniformStruct({ rows: 'u32', L: 'u32' }),
+  bindings: [{ name: 'X', access: 'read_write' }],
+  rows: 'p.rows',
+  body: /* wgsl */ `
   let base = row * p.L;
   var m = -0x1.fffffep+127f;
   for (var i = tid; i < p.L; i += ROW_THREADS) { m = max(m, X[base + i]); }
@@ -41,16 +25,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     X[base + i] = e;
   }
   let inv = 1.0 / row_sum(s, tid);
-  for (var i = tid; i < p.L; i += ROW_THREADS) { X[base + i] *= inv; }
-}
-`,
-    });
-    kernels.set(key, k);
-  }
-  return k;
-}
+  for (var i = tid; i < p.L; i += ROW_THREADS) { X[base + i] *= inv; }`,
+});
 
 export function softmaxRows(ctx: GpuContext, x: Tensor, rows: number, L: number): void {
-  if (rows === 0) return;
-  ctx.dispatch(softmaxKernel(ctx), [x], { rows, L }, rowGrid(ctx, rows));
+  softmaxKernel.dispatch(ctx, [x], { rows, L }, rows);
 }

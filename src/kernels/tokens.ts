@@ -5,11 +5,11 @@
  * (posPrefix = 0, pos rows = patches), otherwise every token (pos rows = NP + patches).
  */
 import type { GpuContext } from '../gpu/context.js';
-import { defineKernel, grid1d } from '../gpu/kernel.js';
+import { defineKernel } from '../gpu/kernel.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { uniformStruct } from '../gpu/uniforms.js';
+import { flatGrid, flatMain } from './entry-points.js';
 
-const WG = 64;
 const Params = uniformStruct({ n: 'u32', N: 'u32', NP: 'u32', D: 'u32', posPrefix: 'u32' });
 
 const assembleKernel = defineKernel({
@@ -21,11 +21,7 @@ const assembleKernel = defineKernel({
     { name: 'POS', access: 'read' },
     { name: 'Z', access: 'read_write' },
   ],
-  body: /* wgsl */ `
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let i = (wid.x + wid.y * nwg.x) * ${WG}u + li;
-  if (i >= p.n) { return; }
+  body: /* wgsl */ `${flatMain('p.n')}
   let d = i % p.D;
   let t = (i / p.D) % p.N;
   let b = i / (p.D * p.N);
@@ -51,6 +47,6 @@ export interface TokenLayout {
 export function assembleTokens(ctx: GpuContext, prefix: Tensor, patches: Tensor, pos: Tensor, z: Tensor, l: TokenLayout): void {
   const n = l.B * l.N * l.D;
   if (n > 0) {
-    ctx.dispatch(assembleKernel, [prefix, patches, pos, z], { n, N: l.N, NP: l.NP, D: l.D, posPrefix: l.posPrefix ? 1 : 0 }, grid1d(Math.ceil(n / WG)));
+    ctx.dispatch(assembleKernel, [prefix, patches, pos, z], { n, N: l.N, NP: l.NP, D: l.D, posPrefix: l.posPrefix ? 1 : 0 }, flatGrid(n));
   }
 }

@@ -5,6 +5,9 @@
 import { geluRef } from '../../src/kernels/gelu-math.js';
 import { layernormCpu } from '../../src/kernels/layernorm.cpu.js';
 import { matmulCpu } from '../../src/kernels/matmul.cpu.js';
+import { patchifyCpu as patchifyTwin } from '../../src/kernels/patchify.cpu.js';
+import { meanRowsCpu, sliceRowsCpu } from '../../src/kernels/rows.cpu.js';
+import { assembleTokensCpu } from '../../src/kernels/tokens.cpu.js';
 import { softmaxRowsCpu } from '../../src/kernels/softmax.cpu.js';
 
 export type F64 = Float64Array;
@@ -36,36 +39,14 @@ export function attentionCpu(qkv: F64, B: number, N: number, H: number, D: numbe
 }
 
 export function patchifyCpu(img: F64, B: number, C: number, H: number, W: number, ph: number, pw: number): F64 {
-  const gh = Math.floor(H / ph), gw = Math.floor(W / pw);
-  const out = new Float64Array(B * gh * gw * C * ph * pw);
-  let i = 0;
-  for (let b = 0; b < B; b++) for (let r = 0; r < gh; r++) for (let c = 0; c < gw; c++)
-    for (let ch = 0; ch < C; ch++) for (let y = 0; y < ph; y++) for (let x = 0; x < pw; x++)
-      out[i++] = img[((b * C + ch) * H + r * ph + y) * W + c * pw + x];
-  return out;
+  return patchifyTwin(img, { B, C, H, W, ph, pw });
 }
 
 export function assembleCpu(prefix: F64, E: F64, pos: F64, B: number, N: number, NP: number, D: number, posPrefix: boolean): F64 {
-  const z = new Float64Array(B * N * D);
-  const P = N - NP;
-  for (let b = 0; b < B; b++) for (let t = 0; t < N; t++) for (let d = 0; d < D; d++) {
-    let v = t < NP ? prefix[t * D + d] : E[(b * P + t - NP) * D + d];
-    if (posPrefix) v += pos[t * D + d];
-    else if (t >= NP) v += pos[(t - NP) * D + d];
-    z[(b * N + t) * D + d] = v;
-  }
-  return z;
+  return assembleTokensCpu(prefix, E, pos, { B, N, NP, D, posPrefix });
 }
 
 export function poolCpu(z: F64, B: number, N: number, D: number, mode: 'token' | 'avg', first: number): F64 {
-  const out = new Float64Array(B * D);
-  for (let b = 0; b < B; b++) for (let d = 0; d < D; d++) {
-    if (mode === 'token') out[b * D + d] = z[(b * N + first) * D + d];
-    else {
-      let s = 0;
-      for (let t = first; t < N; t++) s += z[(b * N + t) * D + d];
-      out[b * D + d] = s / (N - first);
-    }
-  }
-  return out;
+  const range = { groups: B, rowsPerGroup: N, first, D };
+  return mode === 'token' ? sliceRowsCpu(z, { ...range, count: 1 }) : meanRowsCpu(z, { ...range, count: N - first });
 }

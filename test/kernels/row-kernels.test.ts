@@ -1,19 +1,23 @@
 /**
- * Row kernels (layernorm, softmax and their gradients) against CPU twins, in both kernel
- * families, on awkward shapes: row lengths 17, 50, 197, 257 and row counts that do not fill a
- * workgroup.
+ * Row kernels (layernorm, softmax, their gradients, the probability seed) against CPU twins, in
+ * both kernel families, on awkward shapes: row lengths 17, 50, 197, 257, one row, and row counts
+ * that do not fill a workgroup; gradients with two targets per saved row.
  */
 import { describe, expect, it } from 'vitest';
 import { layernorm } from '../../src/kernels/layernorm.js';
 import { layernormCpu } from '../../src/kernels/layernorm.cpu.js';
 import { layernormGrad } from '../../src/kernels/layernorm-grad.js';
+import { layernormGradCpu } from '../../src/kernels/layernorm-grad.cpu.js';
+import { softmaxProbSeed } from '../../src/kernels/seeds.js';
+import { softmaxProbSeedCpu } from '../../src/kernels/seeds.cpu.js';
 import { softmaxRows } from '../../src/kernels/softmax.js';
 import { softmaxRowsCpu } from '../../src/kernels/softmax.cpu.js';
 import { softmaxGrad } from '../../src/kernels/softmax-grad.js';
+import { softmaxGradCpu } from '../../src/kernels/softmax-grad.cpu.js';
 import { maxAbs, maxAbsDiff } from '../helpers/compare.js';
 import { gpuContext, randomArray, seededRandom } from '../helpers/gpu.js';
 
-const SHAPES: [number, number][] = [[3, 17], [13, 50], [9, 197], [5, 257], [70, 64]];
+const SHAPES: [number, number][] = [[3, 17], [13, 50], [9, 197], [5, 257], [70, 64], [1, 65]];
 
 describe.each(['simd', 'tiled'] as const)('row kernels (%s)', (family) => {
   for (const [rows, L] of SHAPES) {
@@ -33,13 +37,7 @@ describe.each(['simd', 'tiled'] as const)('row kernels (%s)', (family) => {
       const ds = ctx.empty([2 * rows, L]);
       softmaxGrad(ctx, dpT, t, ds, 2 * rows, rows, L);
       const gotDs = await ds.read();
-      const refDs = new Float64Array(2 * rows * L);
-      for (let r = 0; r < 2 * rows; r++) {
-        const pr = (r % rows) * L;
-        let dot = 0;
-        for (let i = 0; i < L; i++) dot += dp[r * L + i] * ref[pr + i];
-        for (let i = 0; i < L; i++) refDs[r * L + i] = ref[pr + i] * (dp[r * L + i] - dot);
-      }
+      const refDs = softmaxGradCpu(dp, ref, 2 * rows, rows, L);
       expect(maxAbsDiff(gotDs, refDs).max).toBeLessThan(1e-6 * Math.max(1, maxAbs(refDs)));
       for (const u of [t, dpT, ds]) u.release();
     });
@@ -58,25 +56,28 @@ describe.each(['simd', 'tiled'] as const)('row kernels (%s)', (family) => {
       expect(maxAbsDiff(await y.read(), ref.y).max).toBeLessThan(2e-5);
       const dy = randomArray(2 * rows * L, rand);
       const dyT = ctx.upload(dy);
-      const dx = ctx.empty([2 * rows, L]);
-      layernormGrad(ctx, { dy: dyT, x: xt, stats, gamma: gt, dx, gradRows: 2 * rows, rows, D: L, accumulate: false });
-      const refDx = new Float64Array(2 * rows * L);
-      for (let r = 0; r < 2 * rows; r++) {
-        const s = r % rows;
-        let mg = 0;
-        let mgx = 0;
-        for (let i = 0; i < L; i++) {
-          const gi = dy[r * L + i] * g[i];
-          mg += gi / L;
-          mgx += (gi * (x[s * L + i] - ref.mean[s]) * ref.rstd[s]) / L;
-        }
-        for (let i = 0; i < L; i++) {
-          const xh = (x[s * L + i] - ref.mean[s]) * ref.rstd[s];
-          refDx[r * L + i] = ref.rstd[s] * (dy[r * L + i] * g[i] - mg - xh * mgx);
-        }
-      }
+      // Accumulating into a gradient already there.
+      const prior = randomArray(2 * rows * L, rand);
+      const dx = ctx.upload(prior);
+      layernormGrad(ctx, { dy: dyT, x: xt, stats, gamma: gt, dx, gradRows: 2 * rows, rows, D: L, accumulate: true });
+      const refDx = layernormGradCpu({ dy, x, mean: ref.mean, rstd: ref.rstd, gamma: g, gradRows: 2 * rows, rows, D: L, accumulateInto: prior });
       expect(maxAbsDiff(await dx.read(), refDx).max).toBeLessThan(1e-5 * Math.max(1, maxAbs(refDx)));
       for (const u of [xt, gt, bt, y, stats, dyT, dx]) u.release();
+    });
+  }
+
+  for (const [B, T, C] of [[3, 2, 10], [1, 1, 257], [5, 3, 1000]]) {
+    it(`softmax-probability seed, ${T} targets x ${B} images of ${C} classes`, async () => {
+      const ctx = await gpuContext(family);
+      const rand = seededRandom(B * C + T);
+      const logits = randomArray(B * C, rand, 6);
+      const classes = Uint32Array.from({ length: T * B }, () => Math.floor(rand() * C));
+      const [L, K] = [ctx.upload(logits), ctx.upload(classes)];
+      const seed = ctx.empty([T * B, C]);
+      softmaxProbSeed(ctx, L, K, seed, T * B, B, C);
+      const ref = softmaxProbSeedCpu(logits, classes, T * B, B, C);
+      expect(maxAbsDiff(await seed.read(), ref).max).toBeLessThan(1e-6);
+      for (const u of [L, K, seed]) u.release();
     });
   }
 });

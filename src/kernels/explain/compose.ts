@@ -8,10 +8,10 @@ import type { GpuContext } from '../../gpu/context.js';
 import { defineKernel } from '../../gpu/kernel.js';
 import type { Tensor } from '../../gpu/tensor.js';
 import { uniformStruct } from '../../gpu/uniforms.js';
-import { DIV_SMALL_WGSL } from '../wgsl-util.js';
+import { PIXEL_ROW_MAIN, pixelGrid } from '../entry-points.js';
+import { PATCH_OF_WGSL, PATCHED_IMAGE_FIELDS, patchedImageParams, type PatchedImages } from './patch-geometry.js';
 
-const WG = 64;
-const Params = uniformStruct({ C: 'u32', H: 'u32', W: 'u32', ph: 'u32', pw: 'u32', gw: 'u32', P: 'u32' });
+const Params = uniformStruct(PATCHED_IMAGE_FIELDS);
 
 const kernel = defineKernel({
   name: 'compose_patches',
@@ -24,25 +24,20 @@ const kernel = defineKernel({
     { name: 'OUT', access: 'read_write' },
   ],
   body: /* wgsl */ `
-${DIV_SMALL_WGSL}
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
-  let x = wid.x * ${WG}u + li;
-  let y = wid.y;
+${PATCH_OF_WGSL}
+${PIXEL_ROW_MAIN}
   let s = wid.z / p.C;
   let c = wid.z % p.C;
-  if (x >= p.W) { return; }
   let b = IMG[s];
   let src = ((b * p.C + c) * p.H + y) * p.W + x;
-  let r = y / p.ph;
-  let q = div_small(x, p.pw);
+  let q = patch_of(x, y);
   var keep = 0.0;
-  if (r < p.H / p.ph && q < p.gw) { keep = KEEP[s * p.P + r * p.gw + q]; }
+  if (q != NO_PATCH) { keep = KEEP[s * p.P + q]; }
   OUT[((s * p.C + c) * p.H + y) * p.W + x] = select(BASE[src], A[src], keep != 0.0);
 }`,
 });
 
-export interface ComposeArgs {
+export interface ComposeArgs extends PatchedImages {
   a: Tensor;
   base: Tensor;
   /** [S, P] 1 = take from a, 0 = from base. */
@@ -51,16 +46,9 @@ export interface ComposeArgs {
   imageOf: Tensor;
   out: Tensor;
   S: number;
-  C: number;
-  H: number;
-  W: number;
-  ph: number;
-  pw: number;
-  gw: number;
-  P: number;
 }
 
 export function composePatches(ctx: GpuContext, a: ComposeArgs): void {
   if (a.S === 0) return;
-  ctx.dispatch(kernel, [a.a, a.base, a.keep, a.imageOf, a.out], { C: a.C, H: a.H, W: a.W, ph: a.ph, pw: a.pw, gw: a.gw, P: a.P }, [Math.ceil(a.W / WG), a.H, a.S * a.C]);
+  ctx.dispatch(kernel, [a.a, a.base, a.keep, a.imageOf, a.out], patchedImageParams(a), pixelGrid(a.W, a.H, a.S * a.C));
 }

@@ -9,10 +9,10 @@ import type { GpuContext } from '../../gpu/context.js';
 import { defineKernel } from '../../gpu/kernel.js';
 import type { Tensor } from '../../gpu/tensor.js';
 import { uniformStruct } from '../../gpu/uniforms.js';
-import { DIV_SMALL_WGSL } from '../wgsl-util.js';
+import { PIXEL_ROW_MAIN, pixelGrid } from '../entry-points.js';
+import { PATCH_OF_WGSL, PATCHED_IMAGE_FIELDS, patchedImageParams, type PatchedImages } from './patch-geometry.js';
 
-const WG = 64;
-const Params = uniformStruct({ C: 'u32', H: 'u32', W: 'u32', ph: 'u32', pw: 'u32', gw: 'u32', P: 'u32' });
+const Params = uniformStruct(PATCHED_IMAGE_FIELDS);
 
 const kernel = defineKernel({
   name: 'fgsm_step',
@@ -25,18 +25,13 @@ const kernel = defineKernel({
     { name: 'X', access: 'read_write' },
   ],
   body: /* wgsl */ `
-${DIV_SMALL_WGSL}
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
-  let x = wid.x * ${WG}u + li;
-  let y = wid.y;
+${PATCH_OF_WGSL}
+${PIXEL_ROW_MAIN}
   let b = wid.z / p.C;
   let c = wid.z % p.C;
-  if (x >= p.W) { return; }
-  let r = y / p.ph;
-  let q = div_small(x, p.pw);
+  let q = patch_of(x, y);
   var m = 0.0;
-  if (r < p.H / p.ph && q < p.gw) { m = MASK[b * p.P + r * p.gw + q]; }
+  if (q != NO_PATCH) { m = MASK[b * p.P + q]; }
   // Pixels outside the mask, and images that are done, are not touched at all (not even
   // clamped): an empty mask leaves the image bit for bit as it was.
   if (m * ACTIVE[b] == 0.0) { return; }
@@ -46,7 +41,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
 }`,
 });
 
-export interface FgsmArgs {
+export interface FgsmArgs extends PatchedImages {
   grad: Tensor;
   mask: Tensor;
   active: Tensor;
@@ -54,15 +49,8 @@ export interface FgsmArgs {
   channel: Tensor;
   x: Tensor;
   B: number;
-  C: number;
-  H: number;
-  W: number;
-  ph: number;
-  pw: number;
-  gw: number;
-  P: number;
 }
 
 export function fgsmStep(ctx: GpuContext, a: FgsmArgs): void {
-  ctx.dispatch(kernel, [a.grad, a.mask, a.active, a.channel, a.x], { C: a.C, H: a.H, W: a.W, ph: a.ph, pw: a.pw, gw: a.gw, P: a.P }, [Math.ceil(a.W / WG), a.H, a.B * a.C]);
+  ctx.dispatch(kernel, [a.grad, a.mask, a.active, a.channel, a.x], patchedImageParams(a), pixelGrid(a.W, a.H, a.B * a.C));
 }

@@ -5,22 +5,16 @@
  * with per-channel bounds (the valid pixel range in normalised space).
  */
 import type { GpuContext } from '../../gpu/context.js';
-import { defineKernel, type Kernel } from '../../gpu/kernel.js';
+import { defineKernel } from '../../gpu/kernel.js';
 import type { Tensor } from '../../gpu/tensor.js';
 import { uniformStruct } from '../../gpu/uniforms.js';
-import { rowLayout } from '../row-reduce.js';
+import { PIXEL_ROW_MAIN, pixelGrid } from '../entry-points.js';
+import { defineRowKernel } from '../row-kernel.js';
 
-const WG = 64;
 const Params = uniformStruct({ C: 'u32', H: 'u32', W: 'u32', dy: 'i32', dx: 'i32', axis: 'u32', radius: 'u32', lr: 'f32', decay: 'f32', n: 'u32' });
-type P = typeof Params.fields;
 
-const PIXEL = /* wgsl */ `
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
-  let x = wid.x * ${WG}u + li;
-  let y = wid.y;
+const PIXEL = /* wgsl */ `${PIXEL_ROW_MAIN}
   let c = wid.z;
-  if (x >= p.W) { return; }
   let i = (c * p.H + y) * p.W + x;`;
 
 /** OUT[c, y, x] = IN[c, (y - dy) mod H, (x - dx) mod W] */
@@ -80,38 +74,21 @@ const stepKernel = defineKernel({
 }`,
 });
 
-const meanAbsKernels = new Map<string, Kernel<P>>();
-
-function meanAbsKernel(ctx: GpuContext): Kernel<P> {
-  const key = ctx.kernelFamily;
-  let k = meanAbsKernels.get(key);
-  if (!k) {
-    const red = rowLayout(ctx);
-    k = defineKernel({
-      name: 'mean_abs',
-      key,
-      enables: red.enables,
-      params: Params,
-      bindings: [
-        { name: 'X', access: 'read' },
-        { name: 'OUT', access: 'read_write' },
-      ],
-      body: /* wgsl */ `
-${red.wgsl}
-@compute @workgroup_size(${red.threads})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  if (row_of(wid, nwg, lid) >= 1u) { return; }
-  let tid = tid_of(lid);
+/** Mean |x| over the whole image, as one row (only the first row of the grid runs). */
+const meanAbsKernel = defineRowKernel({
+  name: 'mean_abs',
+  params: Params,
+  bindings: [
+    { name: 'X', access: 'read' },
+    { name: 'OUT', access: 'read_write' },
+  ],
+  rows: '1u',
+  body: /* wgsl */ `
   var s = 0.0;
   for (var i = tid; i < p.n; i += ROW_THREADS) { s += abs(X[i]); }
   let total = row_sum(s, tid);
-  if (tid == 0u) { OUT[0] = total / f32(p.n); }
-}`,
-    });
-    meanAbsKernels.set(key, k);
-  }
-  return k;
-}
+  if (tid == 0u) { OUT[0] = total / f32(p.n); }`,
+});
 
 export interface ImageShape {
   C: number;
@@ -120,7 +97,7 @@ export interface ImageShape {
 }
 
 const base = (s: ImageShape) => ({ ...s, dy: 0, dx: 0, axis: 0, radius: 0, lr: 0, decay: 0, n: s.C * s.H * s.W });
-const grid = (s: ImageShape): [number, number, number] => [Math.ceil(s.W / WG), s.H, s.C];
+const grid = (s: ImageShape) => pixelGrid(s.W, s.H, s.C);
 
 export function roll(ctx: GpuContext, input: Tensor, out: Tensor, s: ImageShape, dy: number, dx: number): void {
   ctx.dispatch(rollKernel, [input, out], { ...base(s), dy, dx }, grid(s));
@@ -134,7 +111,7 @@ export function gaussianBlur(ctx: GpuContext, x: Tensor, tmp: Tensor, weights: T
 }
 
 export function meanAbs(ctx: GpuContext, x: Tensor, out: Tensor, s: ImageShape): void {
-  ctx.dispatch(meanAbsKernel(ctx), [x, out], base(s), [1, 1, 1]);
+  meanAbsKernel.dispatch(ctx, [x, out], base(s), 1);
 }
 
 export function ascentStep(ctx: GpuContext, g: Tensor, norm: Tensor, bounds: Tensor, x: Tensor, s: ImageShape, lr: number, decay: number): void {

@@ -8,9 +8,10 @@ import type { GpuContext } from '../../gpu/context.js';
 import { defineKernel } from '../../gpu/kernel.js';
 import type { Tensor } from '../../gpu/tensor.js';
 import { uniformStruct } from '../../gpu/uniforms.js';
+import { PIXEL_ROW_MAIN, pixelGrid } from '../entry-points.js';
+import { PATCHED_IMAGE_FIELDS, patchedImageParams, type PatchedImages } from './patch-geometry.js';
 
-const WG = 64;
-const Params = uniformStruct({ C: 'u32', H: 'u32', W: 'u32', ph: 'u32', pw: 'u32', gw: 'u32', P: 'u32', first: 'u32' });
+const Params = uniformStruct({ ...PATCHED_IMAGE_FIELDS, first: 'u32' });
 
 const kernel = defineKernel({
   name: 'occlude_patches',
@@ -22,13 +23,9 @@ const kernel = defineKernel({
     { name: 'OUT', access: 'read_write' },
   ],
   body: /* wgsl */ `
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
-  let x = wid.x * ${WG}u + li;
-  let y = wid.y;
+${PIXEL_ROW_MAIN}
   let s = wid.z / p.C;
   let c = wid.z % p.C;
-  if (x >= p.W) { return; }
   let item = ITEMS[p.first + s];
   let b = item / p.P;
   let pi = item % p.P;
@@ -40,20 +37,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
 }`,
 });
 
-export interface OccludeArgs {
+export interface OccludeArgs extends PatchedImages {
   images: Tensor;
   fill: Tensor;
   /** Items b * P + p to occlude, [total] u32. */
   items: Tensor;
   out: Tensor;
-  C: number;
-  H: number;
-  W: number;
-  ph: number;
-  pw: number;
-  gw: number;
-  /** Patches per image (gh * gw). */
-  P: number;
   /** First item of this chunk. */
   first: number;
   count: number;
@@ -61,5 +50,5 @@ export interface OccludeArgs {
 
 export function occludePatches(ctx: GpuContext, a: OccludeArgs): void {
   if (a.count === 0) return;
-  ctx.dispatch(kernel, [a.images, a.fill, a.items, a.out], { C: a.C, H: a.H, W: a.W, ph: a.ph, pw: a.pw, gw: a.gw, P: a.P, first: a.first }, [Math.ceil(a.W / WG), a.H, a.count * a.C]);
+  ctx.dispatch(kernel, [a.images, a.fill, a.items, a.out], { ...patchedImageParams(a), first: a.first }, pixelGrid(a.W, a.H, a.count * a.C));
 }

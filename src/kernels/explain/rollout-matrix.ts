@@ -8,10 +8,10 @@
  * `normalize: 'rows'` divides each row by its own sum instead (the rollout of the paper).
  */
 import type { GpuContext } from '../../gpu/context.js';
-import { defineKernel, type Kernel } from '../../gpu/kernel.js';
+import { defineKernel } from '../../gpu/kernel.js';
 import type { Tensor } from '../../gpu/tensor.js';
 import { uniformStruct } from '../../gpu/uniforms.js';
-import { rowGrid, rowLayout } from '../row-reduce.js';
+import { defineRowKernel } from '../row-kernel.js';
 import { DIV_SMALL_WGSL } from '../wgsl-util.js';
 import { FLOAT_KEY_WGSL } from './select.js';
 
@@ -29,45 +29,25 @@ fn entry(z: u32, i: u32, j: u32) -> f32 {
   return (v + select(0.0, 1.0, i == j)) * 0.5;
 }`;
 
-const sumKernels = new Map<string, Kernel<typeof Params.fields>>();
-
-function rowSumKernel(ctx: GpuContext): Kernel<typeof Params.fields> {
-  const key = ctx.kernelFamily;
-  let k = sumKernels.get(key);
-  if (!k) {
-    const red = rowLayout(ctx);
-    k = defineKernel({
-      name: 'rollout_row_sums',
-      key,
-      enables: red.enables,
-      params: Params,
-      bindings: [
-        { name: 'F', access: 'read' },
-        { name: 'STATE', access: 'read', type: 'array<u32>' },
-        { name: 'SUMS', access: 'read_write' },
-      ],
-      body: /* wgsl */ `
-${ENTRY}
-${red.wgsl}
-${DIV_SMALL_WGSL}
-@compute @workgroup_size(${red.threads})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  // One row per (segment z, matrix row): r = z * N + row.
-  let r = row_of(wid, nwg, lid);
-  if (r >= p.rows) { return; }
-  let tid = tid_of(lid);
-  let z = div_small(r, p.N);
-  let row = r - z * p.N;
+const rowSumKernel = defineRowKernel({
+  name: 'rollout_row_sums',
+  params: Params,
+  bindings: [
+    { name: 'F', access: 'read' },
+    { name: 'STATE', access: 'read', type: 'array<u32>' },
+    { name: 'SUMS', access: 'read_write' },
+  ],
+  rows: 'p.rows',
+  helpers: `${ENTRY}\n${DIV_SMALL_WGSL}`,
+  body: /* wgsl */ `
+  // One row per (segment z, matrix row i): row = z * N + i.
+  let z = div_small(row, p.N);
+  let i = row - z * p.N;
   var s = 0.0;
-  for (var k = tid; k < p.N; k += ROW_THREADS) { s += entry(z, row, k); }
+  for (var k = tid; k < p.N; k += ROW_THREADS) { s += entry(z, i, k); }
   let total = row_sum(s, tid);
-  if (tid == 0u) { SUMS[z * p.N + row] = total; }
-}`,
-    });
-    sumKernels.set(key, k);
-  }
-  return k;
-}
+  if (tid == 0u) { SUMS[z * p.N + i] = total; }`,
+});
 
 const applyKernel = defineKernel({
   name: 'rollout_matrix',
@@ -107,7 +87,7 @@ export function rolloutMatrix(ctx: GpuContext, a: RolloutMatrixArgs): void {
   const params = { N: a.N, dropLow: a.discard ? 1 : 0, protect: a.protectClsEntry ? 1 : 0, byRow: a.normalize === 'rows' ? 1 : 0, rows: a.S * a.N };
   const state = a.state ?? ctx.empty([4 * a.S], 'u32');
   const sums = ctx.empty([a.S, a.N]);
-  ctx.dispatch(rowSumKernel(ctx), [a.fused, state, sums], params, rowGrid(ctx, a.S * a.N));
+  rowSumKernel.dispatch(ctx, [a.fused, state, sums], params, a.S * a.N);
   ctx.dispatch(applyKernel, [a.fused, state, sums, a.out], params, [Math.ceil(a.N / WG), a.N, a.S]);
   sums.release();
   if (!a.state) state.release();

@@ -52,7 +52,7 @@ export function assembleGrad(rec: TapeRecord, bw: Backward): void {
   const dz = bw.gradOf(rec.outputs[0])!;
   const P = l.N - l.NP;
   const dE = ctx.empty([T * l.B * P, l.D]);
-  sliceRows(ctx, dz, dE, T * l.B, l.N, l.NP, P, l.D);
+  sliceRows(ctx, dz, dE, { groups: T * l.B, rowsPerGroup: l.N, first: l.NP, count: P, D: l.D });
   bw.add(rec.inputs[0], dE);
   if (bw.weightGrads) {
     // Sum over images of every token row: [N * D], then split into prefix parameters and pos.

@@ -19,8 +19,8 @@ export interface PoolArgs {
 
 export function pool(op: OpContext, z: Tensor, a: PoolArgs): Tensor {
   const out = op.ctx.empty([a.B, a.D]);
-  if (a.mode === 'token') sliceRows(op.ctx, z, out, a.B, a.N, a.first, 1, a.D);
-  else meanRows(op.ctx, z, out, a.B, a.N, a.first, a.N - a.first, a.D);
+  if (a.mode === 'token') sliceRows(op.ctx, z, out, { groups: a.B, rowsPerGroup: a.N, first: a.first, count: 1, D: a.D });
+  else meanRows(op.ctx, z, out, { groups: a.B, rowsPerGroup: a.N, first: a.first, count: a.N - a.first, D: a.D });
   op.tape?.push('pool', [z], [out], {}, { ...a });
   return out;
 }
@@ -31,6 +31,6 @@ export function poolGrad(rec: TapeRecord, bw: Backward): void {
   const { g: dz, accumulate } = bw.into(rec.inputs[0]);
   if (!accumulate) fill(bw.ctx, dz, 0);
   const groups = bw.T * a.B;
-  if (a.mode === 'token') unsliceRowsAdd(bw.ctx, dOut, dz, groups, a.N, a.first, 1, a.D);
-  else spreadRows(bw.ctx, dOut, dz, groups, a.N, a.first, a.N - a.first, a.D);
+  if (a.mode === 'token') unsliceRowsAdd(bw.ctx, dOut, dz, { groups, rowsPerGroup: a.N, first: a.first, count: 1, D: a.D });
+  else spreadRows(bw.ctx, dOut, dz, { groups, rowsPerGroup: a.N, first: a.first, count: a.N - a.first, D: a.D });
 }

@@ -11,14 +11,16 @@ import { convert, convertHelp } from './commands/convert.js';
 import { inspect, inspectHelp } from './commands/inspect.js';
 import { evaluate, evalHelp } from './commands/eval.js';
 import { predict, predictHelp } from './commands/predict.js';
+import { didYouMean } from './suggest.js';
+import { adoptParentTerminal, relaunchFiltered, shouldRelaunch } from './dawn-noise.js';
 
-const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string; summary: string }> = {
-  explain: { run: explain, help: explainHelp, summary: 'explanation maps as PNGs and an HTML report' },
-  predict: { run: predict, help: predictHelp, summary: 'top-k classes for images' },
-  bench: { run: bench, help: benchHelp, summary: 'time a model and the explanation methods on this machine' },
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string; summary: string; gpu?: boolean }> = {
+  explain: { run: explain, help: explainHelp, summary: 'explanation maps as PNGs and an HTML report', gpu: true },
+  predict: { run: predict, help: predictHelp, summary: 'top-k classes for images', gpu: true },
+  bench: { run: bench, help: benchHelp, summary: 'time a model and the explanation methods on this machine', gpu: true },
   convert: { run: convert, help: convertHelp, summary: 'a PyTorch checkpoint to a timm hub folder (no Python)' },
   inspect: { run: inspect, help: inspectHelp, summary: 'tensors and architecture of a checkpoint, safetensors file or hub folder' },
-  eval: { run: evaluate, help: evalHelp, summary: 'score explanation methods (agreement, deletion, FGSM, sanity checks)' },
+  eval: { run: evaluate, help: evalHelp, summary: 'score explanation methods (agreement, deletion, FGSM, sanity checks)', gpu: true },
 };
 
 const USAGE = `vitlens — what a Vision Transformer looks at, on WebGPU
@@ -38,7 +40,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const c = COMMANDS[cmd];
   if (!c) {
-    console.error(`vitlens: unknown command "${cmd}"\n\n${USAGE}`);
+    const hint = didYouMean(cmd, Object.keys(COMMANDS));
+    console.error(`vitlens: unknown command "${cmd}"${hint || ` (commands: ${Object.keys(COMMANDS).join(', ')}; see vitlens --help)`}`);
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
@@ -61,7 +64,15 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
+/** GPU commands run in a child whose stderr loses Dawn's start-up warnings (dawn-noise.ts). */
+function start(argv: string[]): Promise<number> {
+  const gpu = COMMANDS[argv[0]]?.gpu && !argv.includes('--help') && !argv.includes('-h');
+  if (gpu && shouldRelaunch()) return relaunchFiltered();
+  adoptParentTerminal();
+  return main(argv);
+}
+
+start(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e) => {
     console.error(e);

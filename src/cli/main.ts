@@ -5,20 +5,22 @@
  */
 import { VitlensError } from '../errors.js';
 import { CliError } from './errors.js';
-import { bench, benchHelp } from './commands/bench.js';
-import { explain, explainHelp } from './commands/explain.js';
-import { convert, convertHelp } from './commands/convert.js';
-import { inspect, inspectHelp } from './commands/inspect.js';
-import { evaluate, evalHelp } from './commands/eval.js';
-import { predict, predictHelp } from './commands/predict.js';
+import { didYouMean } from './suggest.js';
+import { adoptParentTerminal, relaunchFiltered, shouldRelaunch } from './dawn-noise.js';
 
-const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string; summary: string }> = {
-  explain: { run: explain, help: explainHelp, summary: 'explanation maps as PNGs and an HTML report' },
-  predict: { run: predict, help: predictHelp, summary: 'top-k classes for images' },
-  bench: { run: bench, help: benchHelp, summary: 'time a model and the explanation methods on this machine' },
-  convert: { run: convert, help: convertHelp, summary: 'a PyTorch checkpoint to a timm hub folder (no Python)' },
-  inspect: { run: inspect, help: inspectHelp, summary: 'tensors and architecture of a checkpoint, safetensors file or hub folder' },
-  eval: { run: evaluate, help: evalHelp, summary: 'score explanation methods (agreement, deletion, FGSM, sanity checks)' },
+interface Command {
+  run: (argv: string[]) => Promise<void>;
+  help: string;
+}
+
+/** Commands load when run: a GPU command's parent process (dawn-noise.ts) and a typo load none. */
+const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string; gpu?: boolean }> = {
+  explain: { load: async () => { const m = await import('./commands/explain.js'); return { run: m.explain, help: m.explainHelp }; }, summary: 'explanation maps as PNGs and an HTML report', gpu: true },
+  predict: { load: async () => { const m = await import('./commands/predict.js'); return { run: m.predict, help: m.predictHelp }; }, summary: 'top-k classes for images', gpu: true },
+  bench: { load: async () => { const m = await import('./commands/bench.js'); return { run: m.bench, help: m.benchHelp }; }, summary: 'time a model and the explanation methods on this machine', gpu: true },
+  convert: { load: async () => { const m = await import('./commands/convert.js'); return { run: m.convert, help: m.convertHelp }; }, summary: 'a PyTorch checkpoint to a timm hub folder (no Python)' },
+  inspect: { load: async () => { const m = await import('./commands/inspect.js'); return { run: m.inspect, help: m.inspectHelp }; }, summary: 'tensors and architecture of a checkpoint, safetensors file or hub folder' },
+  eval: { load: async () => { const m = await import('./commands/eval.js'); return { run: m.evaluate, help: m.evalHelp }; }, summary: 'score explanation methods (agreement, deletion, FGSM, sanity checks)', gpu: true },
 };
 
 const USAGE = `vitlens — what a Vision Transformer looks at, on WebGPU
@@ -36,11 +38,13 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return cmd ? 0 : 2;
   }
-  const c = COMMANDS[cmd];
-  if (!c) {
-    console.error(`vitlens: unknown command "${cmd}"\n\n${USAGE}`);
+  const entry = COMMANDS[cmd];
+  if (!entry) {
+    const hint = didYouMean(cmd, Object.keys(COMMANDS));
+    console.error(`vitlens: unknown command "${cmd}"${hint || ` (commands: ${Object.keys(COMMANDS).join(', ')}; see vitlens --help)`}`);
     return 2;
   }
+  const c = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     console.log(c.help);
     return 0;
@@ -61,7 +65,15 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
+/** GPU commands run in a child whose stderr loses Dawn's start-up warnings (dawn-noise.ts). */
+function start(argv: string[]): Promise<number> {
+  const gpu = COMMANDS[argv[0]]?.gpu && !argv.includes('--help') && !argv.includes('-h');
+  if (gpu && shouldRelaunch()) return relaunchFiltered();
+  adoptParentTerminal();
+  return main(argv);
+}
+
+start(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e) => {
     console.error(e);

@@ -3,7 +3,7 @@
  * `vit_reshape_transform` (prefix tokens dropped, patches as a gh x gw grid of D channels),
  * channel weights = mean gradient over the patch tokens, cam = sum_d w_d * A_d, ReLU, then the
  * library's min-max scaling (applied per layer and again after aggregating layers). Returns the
- * library's map (`gradcam`) and, as `raw`, the signed weighted sum before ReLU.
+ * library's map as `maps` and, as `raw`, the signed weighted sum before the ReLU and scaling.
  */
 import type { Tensor } from '../gpu/tensor.js';
 import { matmul } from '../kernels/matmul.js';
@@ -14,7 +14,13 @@ import type { VisionTransformer } from '../model/vit.js';
 import { minMaxScale, readMaps, type ExplanationMaps } from './maps.js';
 import { resolveClasses, type ClassSpec } from './targets.js';
 
-export async function gradCam(model: VisionTransformer, images: Tensor, classes: ClassSpec | readonly ClassSpec[]): Promise<{ gradcam: ExplanationMaps; raw: ExplanationMaps }> {
+export interface GradCamMaps extends ExplanationMaps {
+  classes: number[][];
+  /** raw[t][b]: the signed class-weighted activations before the ReLU and the min-max scaling. */
+  raw: Float32Array[][];
+}
+
+export async function gradCam(model: VisionTransformer, images: Tensor, classes: ClassSpec | readonly ClassSpec[]): Promise<GradCamMaps> {
   const ids = await resolveClasses(model, images, classes);
   const T = ids.length;
   const { ctx, config } = model;
@@ -40,8 +46,7 @@ export async function gradCam(model: VisionTransformer, images: Tensor, classes:
     const maps = await readMaps(raw, T, B);
     raw.release();
     const cams = maps.map((r) => r.map((m) => minMaxScale(minMaxScale(m.map((v) => Math.max(v, 0))))));
-    const base = { grid: g.forward.grid, classes: ids };
-    return { gradcam: { ...base, method: 'gradcam', signed: false, maps: cams }, raw: { ...base, method: 'gradcam-raw', signed: true, maps } };
+    return { method: 'gradcam', grid: g.forward.grid, classes: ids, signed: false, maps: cams, raw: maps };
   } finally {
     g.release();
   }

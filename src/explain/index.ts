@@ -7,12 +7,13 @@ export { cdam, conceptCdam, conceptVector } from './cdam.js';
 export { tokenAblation, type AblationOptions } from './ablation.js';
 export { attentionFlowMaps, abnarRolloutMaps, type FlowMapOptions } from './attention-flow.js';
 export { attentionFlow, abnarRollout, attentionGraph, type AttentionFlowOptions, type FlowVariant } from './flow.js';
-export { gradCam } from './gradcam.js';
+export { gradCam, type GradCamMaps } from './gradcam.js';
 export { occlusion, normalizedFill, type OcclusionOptions } from './occlusion.js';
 export {
-  saliency, gradientTimesInput, integratedGradients, smoothGrad, integrationRule, pixelMap, patchGrid, attributionMaps,
-  type PixelAttributions, type IntegratedGradientsOptions, type SmoothGradOptions, type IgMethod,
+  saliency, gradientTimesInput, integratedGradients, smoothGrad, integrationRule,
+  type IntegratedGradientsMaps, type IntegratedGradientsOptions, type SmoothGradOptions, type IgMethod,
 } from './saliency.js';
+export { poolToPatches, pixelMap, patchGrid, type PixelMaps, type ChannelReduction } from './pixel-maps.js';
 export { activationMaximization, type Unit, type ActivationMaxOptions, type ActivationMaxResult } from './activation-max.js';
 export { resolveClasses, type ClassSpec } from './targets.js';
 export { maxNormalize, minMaxScale, type ExplanationMaps } from './maps.js';

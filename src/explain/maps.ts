@@ -1,7 +1,10 @@
 /**
- * What explanation methods return: one map per (target, image) on the patch grid, patch (r, c)
- * at index r * gw + c, raw (no upsampling, no colour mapping). `signed` maps (CDAM, TAM, raw
- * GradCAM) are meant for a diverging colour map centred on zero.
+ * What every explanation method returns: one map per (target, image), raw (no upsampling, no
+ * colour mapping), row-major on `grid` — the patch grid (patch (r, c) at index r * gw + c) for
+ * token-level methods, the input's pixel grid for gradient attributions (`resolution: 'pixel'`;
+ * `poolToPatches` gives their patch-grid view). `signed` maps (CDAM, TAM, raw GradCAM, gradient
+ * x input, IG) are meant for a diverging colour map centred on zero. Methods with more to say
+ * return a subtype with extra fields (GradCAM's raw map, IG's completeness gap).
  */
 import { InputError } from '../errors.js';
 import type { Tensor } from '../gpu/tensor.js';
@@ -9,13 +12,15 @@ import type { VisionTransformer } from '../model/vit.js';
 
 export interface ExplanationMaps {
   method: string;
-  /** [gh, gw] */
+  /** [rows, columns] of every map: [gh, gw] patches, or [H, W] pixels when resolution is 'pixel'. */
   grid: [number, number];
-  /** maps[t][b], each gh * gw values. Target-independent methods have one row (t = 0). */
+  /** maps[t][b], each rows * columns values. Target-independent methods have one row (t = 0). */
   maps: Float32Array[][];
   signed: boolean;
   /** Class id per [t][b] for class-specific methods. */
   classes?: number[][];
+  /** What a grid cell is: a patch (the default when absent) or an input pixel. */
+  resolution?: 'patch' | 'pixel';
 }
 
 /**

@@ -1,6 +1,8 @@
 /**
  * Every explanation method behind one signature, by name — what the CLI, the report and the
  * evaluation iterate over. Class-independent methods ignore the targets and return one map row.
+ * Every entry returns patch-grid maps, so that methods can be drawn and scored side by side: the
+ * pixel-level methods (saliency, gradient x input, IG, SmoothGrad) are pooled per patch here.
  */
 import type { Tensor } from '../gpu/tensor.js';
 import type { VisionTransformer } from '../model/vit.js';
@@ -15,7 +17,8 @@ import type { ExplanationMaps } from './maps.js';
 import { occlusion } from './occlusion.js';
 import { relevance } from './relevance.js';
 import { attentionRollout } from './rollout.js';
-import { attributionMaps, gradientTimesInput, integratedGradients, saliency, smoothGrad } from './saliency.js';
+import { poolToPatches } from './pixel-maps.js';
+import { gradientTimesInput, integratedGradients, saliency, smoothGrad } from './saliency.js';
 import type { ClassSpec } from './targets.js';
 
 export interface MethodContext {
@@ -34,6 +37,8 @@ export interface MethodInfo {
   description: string;
   /** Reads the class token's row: refused (InputError 'no-class-token') by models without one. */
   usesClassToken?: boolean;
+  /** Other names the method is known by (accepted by methodByName and the CLI). */
+  aliases?: readonly string[];
   run(c: MethodContext): Promise<ExplanationMaps>;
 }
 
@@ -51,15 +56,17 @@ export const METHODS: readonly MethodInfo[] = [
   m({ name: 'grad-rollout', usesClassToken: true, title: 'Gradient rollout', classSpecific: true, description: 'vit-explain gradient rollout, discard 0.9, as the reference computes it', run: ({ model, images, targets }) => gradientRollout(model, images, targets, { discardRatio: 0.9 }) }),
   m({ name: 'relevance', usesClassToken: true, title: 'Relevance (Chefer)', classSpecific: true, description: 'Chefer et al. generic attention relevance', run: ({ model, images, targets }) => relevance(model, images, targets) }),
   m({ name: 'cdam', title: 'CDAM', classSpecific: true, description: 'class-discriminative attention map (signed)', run: ({ model, images, targets }) => cdam(model, images, targets) }),
-  m({ name: 'gradcam', title: 'GradCAM', classSpecific: true, description: 'GradCAM on the last block norm1 (pytorch-grad-cam)', run: async ({ model, images, targets }) => (await gradCam(model, images, targets)).gradcam }),
+  m({ name: 'gradcam', title: 'GradCAM', classSpecific: true, description: 'GradCAM on the last block norm1 (pytorch-grad-cam)', run: ({ model, images, targets }) => gradCam(model, images, targets) }),
   m({ name: 'tam', title: 'Token ablation', classSpecific: true, description: 'logit drop when one patch token is removed (signed)', run: ({ model, images, targets, onProgress }) => tokenAblation(model, images, targets, { onProgress }) }),
-  m({ name: 'occlusion', title: 'Blank-out', classSpecific: true, description: 'probability drop when one patch is blacked out (signed)', run: ({ model, images, targets, onProgress }) => occlusion(model, images, targets, { onProgress }) }),
-  m({ name: 'saliency', title: 'Saliency', classSpecific: true, description: '|d logit / d pixel|, summed per patch', run: async ({ model, images, targets }) => attributionMaps(model, await saliency(model, images, targets), 'sum') }),
-  m({ name: 'grad-x-input', title: 'Gradient x input', classSpecific: true, description: 'gradient times input, summed per patch (signed)', run: async ({ model, images, targets }) => attributionMaps(model, await gradientTimesInput(model, images, targets), 'sum') }),
-  m({ name: 'ig', title: 'Integrated gradients', classSpecific: true, description: 'Captum integrated gradients, black baseline, 32 trapezoid steps, summed per patch (signed)', run: async ({ model, images, targets, onProgress }) => attributionMaps(model, await integratedGradients(model, images, targets, { steps: 32, onProgress }), 'sum') }),
-  m({ name: 'smoothgrad', title: 'SmoothGrad', classSpecific: true, description: 'mean |gradient| over 16 noisy copies (15% noise), summed per patch', run: async ({ model, images, targets, onProgress }) => attributionMaps(model, await smoothGrad(model, images, targets, { samples: 16, abs: true, onProgress }), 'sum') }),
+  m({ name: 'occlusion', aliases: ['blank-out', 'blankout'], title: 'Occlusion', classSpecific: true, description: 'probability drop when one patch is blacked out ("blank-out", signed)', run: ({ model, images, targets, onProgress }) => occlusion(model, images, targets, { onProgress }) }),
+  m({ name: 'saliency', title: 'Saliency', classSpecific: true, description: '|d logit / d pixel|, summed per patch', run: async ({ model, images, targets }) => poolToPatches(model, await saliency(model, images, targets), 'sum') }),
+  m({ name: 'grad-x-input', title: 'Gradient x input', classSpecific: true, description: 'gradient times input, summed per patch (signed)', run: async ({ model, images, targets }) => poolToPatches(model, await gradientTimesInput(model, images, targets), 'sum') }),
+  m({ name: 'ig', title: 'Integrated gradients', classSpecific: true, description: 'Captum integrated gradients, black baseline, 32 trapezoid steps, summed per patch (signed)', run: async ({ model, images, targets, onProgress }) => poolToPatches(model, await integratedGradients(model, images, targets, { steps: 32, onProgress }), 'sum') }),
+  m({ name: 'smoothgrad', title: 'SmoothGrad', classSpecific: true, description: 'mean |gradient| over 16 noisy copies (15% noise), summed per patch', run: async ({ model, images, targets, onProgress }) => poolToPatches(model, await smoothGrad(model, images, targets, { samples: 16, abs: true, onProgress }), 'sum') }),
 ];
 
+/** The method called `name` (or one of its aliases), case-insensitive. */
 export function methodByName(name: string): MethodInfo | undefined {
-  return METHODS.find((x) => x.name === name);
+  const n = name.toLowerCase();
+  return METHODS.find((x) => x.name === n || x.aliases?.includes(n));
 }

@@ -9,7 +9,8 @@
  *  - SmoothGrad: the mean gradient over noisy copies x + N(0, sigma^2), sigma = noiseLevel *
  *    (max x - min x) per image (the SmoothGrad paper) or an absolute stdev.
  * All copies of a path or noise batch go through one batched forward + backward per chunk.
- * Attributions are [C, H, W] per (target, image); `pixelMap` and `patchGrid` reduce them.
+ * Each returns ExplanationMaps on the pixel grid (pixel-maps.ts): the channel sums as maps, the
+ * [C, H, W] attributions beside them; `poolToPatches` gives the patch-grid view.
  */
 import { InputError } from '../errors.js';
 import type { Tensor } from '../gpu/tensor.js';
@@ -20,21 +21,14 @@ import { gradients } from '../model/gradients.js';
 import { classTarget } from '../model/targets.js';
 import type { VisionTransformer } from '../model/vit.js';
 import { chunkSize, type ProgressFn } from './chunks.js';
-import type { ExplanationMaps } from './maps.js';
 import { normalizedFill } from './occlusion.js';
+import { pixelMaps, type PixelMaps } from './pixel-maps.js';
 import { resolveClasses, type ClassSpec } from './targets.js';
 
-export interface PixelAttributions {
-  method: string;
-  /** [C, H, W] of every attribution. */
-  shape: [number, number, number];
-  /** values[t][b]: C*H*W values. */
-  values: Float32Array[][];
-  classes: number[][];
-  /** Values take both signs (plain gradients, gradient x input, IG); false for magnitudes. */
-  signed: boolean;
-  /** Integrated gradients: completeness gap per [t][b]. */
-  completenessGap?: number[][];
+/** Integrated gradients' result: pixel maps and how far their sum is from F(x) - F(baseline). */
+export interface IntegratedGradientsMaps extends PixelMaps {
+  /** sum(attributions) - (F(x) - F(baseline)) per [t][b]: the error of the path integral. */
+  completenessGap: number[][];
 }
 
 /** Gradients of the targets' logits w.r.t. the input, [T][B] of C*H*W. */
@@ -54,19 +48,21 @@ function shapeOf(images: Tensor): [number, number, number] {
   return [images.shape[1], images.shape[2], images.shape[3]];
 }
 
-export async function saliency(model: VisionTransformer, images: Tensor, classes: ClassSpec | readonly ClassSpec[], opts: { abs?: boolean } = {}): Promise<PixelAttributions> {
+/** |d score / d x| (or the signed gradient with `abs: false`) on the pixel grid. */
+export async function saliency(model: VisionTransformer, images: Tensor, classes: ClassSpec | readonly ClassSpec[], opts: { abs?: boolean } = {}): Promise<PixelMaps> {
   const ids = await resolveClasses(model, images, classes);
   const grads = await inputGradients(model, images, ids);
   const abs = opts.abs ?? true;
-  return { method: 'saliency', shape: shapeOf(images), classes: ids, signed: !abs, values: abs ? grads.map((r) => r.map((g) => g.map(Math.abs))) : grads };
+  return pixelMaps('saliency', shapeOf(images), abs ? grads.map((r) => r.map((g) => g.map(Math.abs))) : grads, ids, !abs);
 }
 
-export async function gradientTimesInput(model: VisionTransformer, images: Tensor, classes: ClassSpec | readonly ClassSpec[]): Promise<PixelAttributions> {
+/** Gradient times input on the pixel grid (signed). */
+export async function gradientTimesInput(model: VisionTransformer, images: Tensor, classes: ClassSpec | readonly ClassSpec[]): Promise<PixelMaps> {
   const ids = await resolveClasses(model, images, classes);
   const grads = await inputGradients(model, images, ids);
   const x = await images.read();
   const n = x.length / images.shape[0];
-  return { method: 'grad-x-input', shape: shapeOf(images), classes: ids, signed: true, values: grads.map((r) => r.map((g, b) => g.map((v, i) => v * x[b * n + i]))) };
+  return pixelMaps('grad-x-input', shapeOf(images), grads.map((r) => r.map((g, b) => g.map((v, i) => v * x[b * n + i]))), ids, true);
 }
 
 export type IgMethod = 'riemann_trapezoid' | 'riemann_left' | 'riemann_right' | 'riemann_middle' | 'gausslegendre';
@@ -119,17 +115,84 @@ export function integrationRule(method: IgMethod, n: number): { alphas: number[]
   }
 }
 
+/** One chunk of `copies` perturbed copies of a [B, C, H, W] batch, and how they enter the sum. */
+interface Chunk {
+  copies: number;
+  /** perturb()'s per-row coefficient (copy s of image b is row s*B + b). */
+  coef: Float32Array;
+  /** Weight of each copy's gradient in the sum. */
+  weights: Float32Array;
+  /** Fills `out` [copies*B, C, H, W] with the copies, given the uploaded coefficients. */
+  fill: (coef: Tensor, out: Tensor) => void;
+  /** Sum |gradient| instead of the gradient. */
+  abs?: boolean;
+}
+
 /**
- * Weighted sum over `copies` of per-copy input gradients: acc[t, b, :] (+)= sum_s w[s] * g[t, s*B + b, :],
- * the copies of one chunk being the batch rows s*B + b.
+ * acc[t, b, :] (+)= sum_s w[s] * g[t, s*B + b, :]: the targets' input gradients at the chunk's
+ * copies, weighted and summed over copies in one matmul. Every tensor made here is released,
+ * also when a step throws.
  */
-function accumulateCopies(model: VisionTransformer, grads: Tensor, weights: Tensor, acc: Tensor, T: number, copies: number, B: number, n: number, accumulate: boolean): void {
-  matmul(model.ctx, {
-    M: 1, N: B * n, K: copies, nz1: T, accumulate,
-    a: { t: weights, rowStride: copies },
-    b: { t: grads, rowStride: B * n, s1: copies * B * n },
-    c: { t: acc, rowStride: B * n, s1: B * n },
-  });
+function accumulateChunk(model: VisionTransformer, images: Tensor, ids: number[][], acc: Tensor, chunk: Chunk, accumulate: boolean): void {
+  const { ctx } = model;
+  const [B, C, H, W] = images.shape;
+  const n = C * H * W;
+  const T = ids.length;
+  const { copies } = chunk;
+  const batch = ctx.empty([copies * B, C, H, W]);
+  let g: ReturnType<typeof gradients>;
+  try {
+    const coef = ctx.upload(chunk.coef);
+    try {
+      chunk.fill(coef, batch);
+    } finally {
+      coef.release();
+    }
+    g = gradients(model, batch, ids.map((row) => classTarget(Array.from({ length: copies }, () => row).flat())), { grads: ['input'] });
+  } finally {
+    batch.release();
+  }
+  const owned: Tensor[] = [];
+  try {
+    let grads = g.grads.get('input')!;
+    if (chunk.abs) {
+      const magnitudes = ctx.empty(grads.shape);
+      owned.push(magnitudes);
+      absolute(ctx, grads, magnitudes);
+      grads = magnitudes;
+    }
+    const w = ctx.upload(chunk.weights);
+    owned.push(w);
+    matmul(ctx, {
+      M: 1, N: B * n, K: copies, nz1: T, accumulate,
+      a: { t: w, rowStride: copies },
+      b: { t: grads, rowStride: B * n, s1: copies * B * n },
+      c: { t: acc, rowStride: B * n, s1: B * n },
+    });
+  } finally {
+    for (const t of owned) t.release();
+    g.release();
+  }
+}
+
+/** Logits of the images and of the baseline, [2B, K], from one forward. */
+async function endLogits(model: VisionTransformer, images: Tensor, base: Tensor): Promise<Float32Array> {
+  const { ctx } = model;
+  const [B, C, H, W] = images.shape;
+  const ends = ctx.empty([2 * B, C, H, W]);
+  let r: ReturnType<VisionTransformer['forward']>;
+  try {
+    ctx.copy(images, 0, ends, 0, images.byteSize);
+    ctx.copy(base, 0, ends, images.byteSize, images.byteSize);
+    r = model.forward(ends);
+  } finally {
+    ends.release();
+  }
+  try {
+    return await r.logits!.read();
+  } finally {
+    r.release();
+  }
 }
 
 export interface IntegratedGradientsOptions {
@@ -141,7 +204,7 @@ export interface IntegratedGradientsOptions {
   onProgress?: ProgressFn;
 }
 
-export async function integratedGradients(model: VisionTransformer, images: Tensor, classes: ClassSpec | readonly ClassSpec[], opts: IntegratedGradientsOptions = {}): Promise<PixelAttributions> {
+export async function integratedGradients(model: VisionTransformer, images: Tensor, classes: ClassSpec | readonly ClassSpec[], opts: IntegratedGradientsOptions = {}): Promise<IntegratedGradientsMaps> {
   const ids = await resolveClasses(model, images, classes);
   const { ctx, config } = model;
   const T = ids.length;
@@ -164,36 +227,26 @@ export async function integratedGradients(model: VisionTransformer, images: Tens
   const acc = ctx.empty([T, B, n]);
   try {
     for (let first = 0; first < steps; first += chunk) {
-      const count = Math.min(chunk, steps - first);
-      const coef = ctx.upload(Float32Array.from({ length: count * B }, (_, z) => alphas[first + Math.floor(z / B)]));
-      const batch = ctx.empty([count * B, C, H, W]);
-      perturb(ctx, { x: images, base, coef, out: batch, copies: count, mode: 'lerp' });
-      coef.release();
-      const g = gradients(model, batch, ids.map((row) => classTarget(Array.from({ length: count }, () => row).flat())), { grads: ['input'] });
-      batch.release();
-      const w = ctx.upload(Float32Array.from(weights.slice(first, first + count)));
-      accumulateCopies(model, g.grads.get('input')!, w, acc, T, count, B, n, first > 0);
-      w.release();
-      g.release();
-      opts.onProgress?.(first + count, steps);
+      const copies = Math.min(chunk, steps - first);
+      accumulateChunk(model, images, ids, acc, {
+        copies,
+        coef: Float32Array.from({ length: copies * B }, (_, z) => alphas[first + Math.floor(z / B)]),
+        weights: Float32Array.from(weights.slice(first, first + copies)),
+        fill: (coef, out) => perturb(ctx, { x: images, base, coef, out, copies, mode: 'lerp' }),
+      }, first > 0);
+      opts.onProgress?.(first + copies, steps);
     }
     const sums = await acc.read();
     const x = await images.read();
     const x0 = await base.read();
     // F(x) and F(x0) for the completeness gap.
-    const ends = ctx.empty([2 * B, C, H, W]);
-    ctx.copy(images, 0, ends, 0, images.byteSize);
-    ctx.copy(base, 0, ends, images.byteSize, images.byteSize);
-    const r = model.forward(ends);
-    ends.release();
-    const logits = await r.logits!.read();
-    r.release();
+    const logits = await endLogits(model, images, base);
     const K = config.numClasses;
     const values = ids.map((_, t) => Array.from({ length: B }, (_, b) => Float32Array.from({ length: n }, (_, i) => (x[b * n + i] - x0[b * n + i]) * sums[(t * B + b) * n + i])));
     const completenessGap = ids.map((row, t) =>
       row.map((cls, b) => values[t][b].reduce((s, v) => s + v, 0) - (logits[b * K + cls] - logits[(B + b) * K + cls])),
     );
-    return { method: 'integrated-gradients', shape: [C, H, W], classes: ids, signed: true, values, completenessGap };
+    return { ...pixelMaps('integrated-gradients', [C, H, W], values, ids, true), completenessGap };
   } finally {
     acc.release();
     base.release();
@@ -213,7 +266,7 @@ export interface SmoothGradOptions {
   onProgress?: ProgressFn;
 }
 
-export async function smoothGrad(model: VisionTransformer, images: Tensor, classes: ClassSpec | readonly ClassSpec[], opts: SmoothGradOptions = {}): Promise<PixelAttributions> {
+export async function smoothGrad(model: VisionTransformer, images: Tensor, classes: ClassSpec | readonly ClassSpec[], opts: SmoothGradOptions = {}): Promise<PixelMaps> {
   const ids = await resolveClasses(model, images, classes);
   const { ctx } = model;
   const T = ids.length;
@@ -237,71 +290,21 @@ export async function smoothGrad(model: VisionTransformer, images: Tensor, class
   const acc = ctx.empty([T, B, n]);
   try {
     for (let first = 0; first < samples; first += chunk) {
-      const count = Math.min(chunk, samples - first);
-      const batch = ctx.empty([count * B, C, H, W]);
-      const coef = ctx.upload(Float32Array.from({ length: count * B }, (_, z) => sigma[z % B]));
-      perturb(ctx, { x: images, coef, out: batch, copies: count, mode: 'noise', seed: ((opts.seed ?? 0) * 7919 + first) >>> 0 });
-      coef.release();
-      const g = gradients(model, batch, ids.map((row) => classTarget(Array.from({ length: count }, () => row).flat())), { grads: ['input'] });
-      batch.release();
-      let grads = g.grads.get('input')!;
-      if (opts.abs) {
-        const magnitudes = ctx.empty(grads.shape);
-        absolute(ctx, grads, magnitudes);
-        grads = magnitudes;
-      }
-      const w = ctx.upload(new Float32Array(count).fill(1 / samples));
-      accumulateCopies(model, grads, w, acc, T, count, B, n, first > 0);
-      w.release();
-      if (opts.abs) grads.release();
-      g.release();
-      opts.onProgress?.(first + count, samples);
+      const copies = Math.min(chunk, samples - first);
+      const seed = ((opts.seed ?? 0) * 7919 + first) >>> 0;
+      accumulateChunk(model, images, ids, acc, {
+        copies,
+        coef: Float32Array.from({ length: copies * B }, (_, z) => sigma[z % B]),
+        weights: new Float32Array(copies).fill(1 / samples),
+        fill: (coef, out) => perturb(ctx, { x: images, coef, out, copies, mode: 'noise', seed }),
+        abs: opts.abs,
+      }, first > 0);
+      opts.onProgress?.(first + copies, samples);
     }
     const sums = await acc.read();
-    return {
-      method: 'smoothgrad',
-      shape: [C, H, W],
-      classes: ids,
-      signed: !opts.abs,
-      values: ids.map((_, t) => Array.from({ length: B }, (_, b) => sums.slice((t * B + b) * n, (t * B + b + 1) * n))),
-    };
+    const values = ids.map((_, t) => Array.from({ length: B }, (_, b) => sums.slice((t * B + b) * n, (t * B + b + 1) * n)));
+    return pixelMaps('smoothgrad', [C, H, W], values, ids, !opts.abs);
   } finally {
     acc.release();
   }
-}
-
-/** Reduces [C, H, W] attributions to [H, W]: max |v| over channels, sum, or sum of |v|. */
-export function pixelMap(values: Float32Array, shape: [number, number, number], reduce: 'max-abs' | 'sum' | 'sum-abs' = 'max-abs'): Float32Array {
-  const [C, H, W] = shape;
-  const out = new Float32Array(H * W);
-  for (let c = 0; c < C; c++) {
-    for (let i = 0; i < H * W; i++) {
-      const v = values[c * H * W + i];
-      if (reduce === 'max-abs') out[i] = Math.max(out[i], Math.abs(v));
-      else out[i] += reduce === 'sum' ? v : Math.abs(v);
-    }
-  }
-  return out;
-}
-
-/** Sums a pixel map over each patch: the patch-grid view of a pixel attribution. */
-export function patchGrid(map: Float32Array, H: number, W: number, ph: number, pw: number): Float32Array {
-  const gh = Math.floor(H / ph);
-  const gw = Math.floor(W / pw);
-  const out = new Float32Array(gh * gw);
-  for (let y = 0; y < gh * ph; y++) for (let x = 0; x < gw * pw; x++) out[Math.floor(y / ph) * gw + Math.floor(x / pw)] += map[y * W + x];
-  return out;
-}
-
-/** Pixel attributions as patch-grid maps (sum over each patch of the channel-reduced map). */
-export function attributionMaps(model: VisionTransformer, a: PixelAttributions, reduce: 'max-abs' | 'sum' | 'sum-abs' = 'sum'): ExplanationMaps {
-  const [, H, W] = a.shape;
-  const [ph, pw] = model.config.patchSize;
-  return {
-    method: a.method,
-    grid: model.gridFor(H, W),
-    signed: a.signed && reduce === 'sum',
-    classes: a.classes,
-    maps: a.values.map((row) => row.map((v) => patchGrid(pixelMap(v, a.shape, reduce), H, W, ph, pw))),
-  };
 }

@@ -3,6 +3,7 @@
  * weights file against them: every missing, unexpected and mis-shaped tensor is listed in one
  * WeightsError, so a user fixes a conversion in one pass instead of one error at a time.
  */
+import { briefList } from '../list-text.js';
 import { WeightsError } from '../errors.js';
 import { toFloat32, type SafetensorsFile, type TensorEntry } from '../io/safetensors.js';
 import { numPrefixTokens, type VitConfig } from './config.js';
@@ -102,14 +103,18 @@ export function checkWeights(c: VitConfig, file: SafetensorsFile, source: string
   }
   const unexpected = [...file.tensors.keys()].filter((n) => !known.has(n) && !ignorable(n));
   if (missing.length || unexpected.length || mismatched.length) {
-    const lines = [
-      `${source} does not fit ${c.architecture} (embed ${c.embedDim}, depth ${c.depth}, heads ${c.numHeads}, patch ${c.patchSize.join('x')}, ${c.numClasses} classes):`,
-      ...(missing.length ? [`  missing (${missing.length}): ${missing.join(', ')}`] : []),
-      ...(unexpected.length ? [`  unexpected (${unexpected.length}): ${unexpected.join(', ')}`] : []),
-      ...mismatched.map((m) => `  shape mismatch: ${m.name} is [${m.actual.join(', ')}], expected [${m.expected.join(', ')}]`),
-      '  Check that config.json describes these weights (architecture / model_args / num_classes).',
+    // One line, a few names per kind: the error object carries the full lists.
+    const shapes = mismatched.map((m) => `${m.name} is [${m.actual.join(', ')}], expected [${m.expected.join(', ')}]`);
+    const parts = [
+      ...(missing.length ? [`missing (${missing.length}): ${briefList(missing)}`] : []),
+      ...(unexpected.length ? [`unexpected (${unexpected.length}): ${briefList(unexpected)}`] : []),
+      ...(mismatched.length ? [`shape mismatch (${mismatched.length}): ${briefList(shapes, 3)}`] : []),
     ];
-    throw new WeightsError(lines.join('\n'), missing, unexpected, mismatched);
+    const model = `${c.architecture} (embed ${c.embedDim}, depth ${c.depth}, heads ${c.numHeads}, patch ${c.patchSize.join('x')}, ${c.numClasses} classes)`;
+    throw new WeightsError(
+      `${source} does not fit ${model}: ${parts.join('; ')}. Check that config.json describes these weights (architecture / model_args / num_classes).`,
+      missing, unexpected, mismatched,
+    );
   }
   for (const [name, w] of out) {
     for (let i = 0; i < w.data.length; i++) {

@@ -95,8 +95,8 @@ describe('vitlens explain: bad input gives one clear line and a non-zero exit', 
     oneLine(await runCli(['explain', images[0], '--method', 'rollout,lime', '--out', tmp]), 2, /unknown method "lime"/);
   });
 
-  it('class id out of range', async () => {
-    oneLine(await runCli(['explain', images[0], '--class', '10', '--method', 'cdam', '--out', tmp]), 1, /class id 10 is out of range: this model has 10 classes \(0\.\.9\)/);
+  it('class id out of range (a usage error: the command line names it)', async () => {
+    oneLine(await runCli(['explain', images[0], '--class', '10', '--method', 'cdam', '--out', tmp]), 2, /class id 10 is out of range: this model has 10 classes \(0\.\.9\)/);
   });
 
   it('model folder without weights', async () => {

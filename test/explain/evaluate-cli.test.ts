@@ -52,10 +52,10 @@ describe('vitlens eval', () => {
     const method = vitlens(['eval', '--methods', 'attention,nope']);
     expect(method.code).toBe(2);
     expect(method.stderr).toHaveLength(1);
-    expect(method.stderr[0]).toMatch(/^vitlens eval: unknown method "nope" \(known: attention, /);
+    expect(method.stderr[0]).toMatch(/^vitlens eval: unknown method "nope" \(\d+ known: attention, .* and \d+ more; see --help\)$/);
     const metric = vitlens(['eval', '--metrics', 'speed']);
     expect(metric.code).toBe(2);
-    expect(metric.stderr).toEqual([expect.stringMatching(/^vitlens eval: unknown metric "speed" \(known: agreement, deletion, fgsm, sanity\)$/)]);
+    expect(metric.stderr).toEqual([expect.stringMatching(/^vitlens eval: unknown metric "speed" \(4 known: agreement, deletion, fgsm, sanity; see --help\)$/)]);
     const images = vitlens(['eval', '--images', join(root, 'no/such/folder')]);
     expect(images.code).toBe(1);
     expect(images.stderr).toEqual([expect.stringMatching(/^vitlens eval: --images \/.*\/no\/such\/folder: no such file or folder$/)]);

@@ -113,8 +113,8 @@ describe.each(goldenCases().map((c) => [c.name, c] as const))('explanation metho
   const gradMethods = [
     ['chefer', (cl: { perImage: number[] }[]) => relevance(model, x, cl)],
     ['cdam_class', (cl: { perImage: number[] }[]) => cdam(model, x, cl)],
-    ['gradcam', async (cl: { perImage: number[] }[]) => (await gradCam(model, x, cl)).gradcam],
-    ['gradcam_raw', async (cl: { perImage: number[] }[]) => (await gradCam(model, x, cl)).raw],
+    ['gradcam', (cl: { perImage: number[] }[]) => gradCam(model, x, cl)],
+    ['gradcam_raw', async (cl: { perImage: number[] }[]) => ({ maps: (await gradCam(model, x, cl)).raw })],
   ] as const;
   for (const [prefix, run] of gradMethods) {
     it.runIf(sets.some((t) => g.has(`${prefix}/${t}`)))(prefix, async () => {

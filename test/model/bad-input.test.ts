@@ -42,7 +42,17 @@ describe('weights that do not fit the model', () => {
     expect(e.missing.sort()).toEqual(['blocks.0.norm1.weight', 'head.bias']);
     expect(e.unexpected).toEqual(['extra.weight']);
     expect(e.mismatched.map((m) => m.name)).toEqual(['blocks.1.attn.qkv.weight']);
-    expect(e.message).toMatch(/missing \(2\).*\n.*unexpected \(1\).*\n.*shape mismatch: blocks\.1\.attn\.qkv\.weight/);
+    expect(e.message).not.toContain('\n');
+    expect(e.message).toMatch(/missing \(2\): .*; unexpected \(1\): extra\.weight; shape mismatch \(1\): blocks\.1\.attn\.qkv\.weight is/);
+  });
+
+  it('names a few of many missing tensors and counts the rest, on one line', () => {
+    const one = parseSafetensors(serializeSafetensors({ 'norm.weight': { dtype: 'F32', shape: [2], data: new Float32Array(2) } }));
+    const e = thrown(() => checkWeights(cfg, one, 'one.safetensors')) as WeightsError;
+    expect(e.missing.length).toBeGreaterThan(10);
+    expect(e.message).not.toContain('\n');
+    expect(e.message).toContain(`missing (${e.missing.length}): ${e.missing.slice(0, 5).join(', ')} and ${e.missing.length - 5} more;`);
+    expect(e.message).toContain('shape mismatch (1): norm.weight is [2]');
   });
 
   it('refuses weights with NaN', () => {

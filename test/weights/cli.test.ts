@@ -120,6 +120,7 @@ describe('vitlens inspect', () => {
     expectFailure(vitlens('inspect', fixturePath('evil_eval.pth')), 1, /refuses global "builtins\.eval"/);
     expectFailure(vitlens('inspect', fixturePath('legacy.pth')), 1, /legacy \(pre-1\.6\) pickle format/);
     expectFailure(vitlens('inspect', fixturePath('missing_storage.pth')), 1, /has no entry timm_tiny\/data\/0/);
-    expectFailure(vitlens('inspect', 'a', 'b'), 2, /expected one FILE or DIR/);
+    expectFailure(vitlens('inspect', 'a', 'b'), 2, /unexpected argument "b": this command takes 1 argument \(FILE or DIR\)/);
+    expectFailure(vitlens('inspect'), 2, /expected one FILE or DIR/);
   });
 });

@@ -23,7 +23,7 @@ export const benchHelp = `vitlens bench [--model DIR] [--batch LIST] [--method L
 
   --model DIR     timm hub folder (config.json + model.safetensors)
   --batch LIST    batch sizes (default 1,8)
-  --method LIST   methods to time, "all" or "none" (default all)
+  --method LIST   methods to time, "all" or "none" (default all); --methods is the same
   --reps N        timed runs per measurement (default 5)
   --json          machine-readable output`;
 
@@ -38,7 +38,7 @@ function randomInput(model: VisionTransformer, B: number): Tensor {
 }
 
 export async function bench(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, { model: { value: true }, batch: { value: true }, method: { value: true, multiple: true }, reps: { value: true }, json: {} });
+  const args = parseArgs(argv, { model: { value: true }, batch: { value: true }, method: { value: true, multiple: true, also: ['methods'] }, reps: { value: true }, json: {} }, { max: 0 });
   const batches = (listOption(args, 'batch').length ? listOption(args, 'batch') : ['1', '8']).map((b) => {
     const n = Number(b);
     if (!Number.isInteger(n) || n < 1) throw new CliError(`--batch "${b}": expected positive integers`);

@@ -29,7 +29,7 @@ export const convertHelp = `vitlens convert CHECKPOINT OUT_DIR [--arch NAME] [--
   edit pretrained_cfg if the model was trained otherwise.`;
 
 export async function convert(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, { arch: { value: true }, key: { value: true }, 'num-heads': { value: true }, force: {}, json: {} });
+  const args = parseArgs(argv, { arch: { value: true }, key: { value: true }, 'num-heads': { value: true }, force: {}, json: {} }, { max: 2, what: 'CHECKPOINT and OUT_DIR' });
   if (args.positionals.length !== 2) throw new CliError(`expected CHECKPOINT and OUT_DIR, got ${args.positionals.length} argument(s) (see --help)`);
   const [checkpoint, outDir] = args.positionals;
   const numHeads = args.options.has('num-heads') ? intOption(args, 'num-heads', 1) : undefined;

@@ -5,6 +5,7 @@ import { ConfigError, ImageError } from '../../errors.js';
 import { EVAL_METHOD_NAMES, Evaluation, METRICS, REFERENCES, type Metric, type Reference } from '../../explain/evaluate/run.js';
 import { formatReport } from '../../explain/evaluate/tables.js';
 import { parseSafetensors } from '../../io/safetensors.js';
+import type { GpuContext } from '../../gpu/context.js';
 import { imageBatch } from '../../model/input.js';
 import { VisionTransformer } from '../../model/vit.js';
 import { checkWeights, type WeightMap } from '../../model/weights.js';
@@ -13,9 +14,10 @@ import { createNodeContext } from '../../node/device.js';
 import { readHubConfig } from '../../node/load.js';
 import { evaluationPage } from '../../report/evaluation-page.js';
 import { intOption, listOption, parseArgs, stringOption, type ParsedArgs } from '../args.js';
-import { openModel } from '../common.js';
+import { modelDir, unknownName } from '../common.js';
+import { METHODS } from '../../explain/registry.js';
 import { CliError } from '../errors.js';
-import { bundledImagesDir, bundledModelDir } from '../paths.js';
+import { bundledImagesDir } from '../paths.js';
 import { Progress } from '../progress.js';
 
 export const evalHelp = `vitlens eval [--model DIR] [--images DIR|FILE] [--methods LIST] [--metrics LIST] [options]
@@ -27,7 +29,8 @@ export const evalHelp = `vitlens eval [--model DIR] [--images DIR|FILE] [--metho
   --images PATH       a folder of PNG/JPEG images, one image, or a safetensors data file with
                       "images" (U8 [N, H, W] or [N, H, W, C]) and optional "labels" (default:
                       the bundled images); read in batches
-  --methods LIST      comma-separated, or "all" (default): ${EVAL_METHOD_NAMES.join(', ')}
+  --methods LIST      comma-separated, or "all" (default); --method is the same:
+                      ${EVAL_METHOD_NAMES.join(', ')}
   --metrics LIST      comma-separated, or "all" (default): ${METRICS.join(', ')}
   --limit N           evaluate the first N images only
   --spread            visit the images in an order whose every prefix spreads evenly over the
@@ -40,7 +43,7 @@ export const evalHelp = `vitlens eval [--model DIR] [--images DIR|FILE] [--metho
   --quiet             no progress bar
 
   Experiment settings:
-  --references LIST   agreement references: blank-out, tam (default both)
+  --references LIST   agreement references: occlusion (also called blank-out), tam (default both)
   --deletion-images N images for deletion/insertion (default 500; "all")
   --deletion-steps N  points per curve minus one (default min(patches, 20))
   --baseline KIND     deletion baseline: black (default) or blur
@@ -52,17 +55,18 @@ export const evalHelp = `vitlens eval [--model DIR] [--images DIR|FILE] [--metho
   --seed S            seed of the random control and the re-initialised weights (default 0)`;
 
 const SPEC = {
-  model: { value: true }, images: { value: true }, methods: { value: true, multiple: true }, metrics: { value: true, multiple: true },
+  model: { value: true }, images: { value: true }, methods: { value: true, multiple: true, also: ['method'] }, metrics: { value: true, multiple: true, also: ['metric'] },
   limit: { value: true }, spread: {}, batch: { value: true }, out: { value: true }, json: {}, markdown: {}, quiet: {},
-  references: { value: true, multiple: true }, 'deletion-images': { value: true }, 'deletion-steps': { value: true }, baseline: { value: true },
+  references: { value: true, multiple: true, also: ['reference'] }, 'deletion-images': { value: true }, 'deletion-steps': { value: true }, baseline: { value: true },
   'fgsm-images': { value: true }, 'fgsm-q': { value: true }, 'fgsm-eps': { value: true }, 'fgsm-steps': { value: true },
   'sanity-images': { value: true }, seed: { value: true },
 };
 
-function choose<T extends string>(args: ParsedArgs, key: string, known: readonly T[], dflt: readonly T[]): T[] {
-  const list = listOption(args, key);
+/** A --methods / --metrics / --references list: "all" or known names (aliases resolved), each once. */
+function choose<T extends string>(args: ParsedArgs, key: string, known: readonly T[], dflt: readonly T[], aliases: Record<string, T> = {}): T[] {
+  const list = listOption(args, key).map((v) => aliases[v.toLowerCase()] ?? v.toLowerCase());
   if (list.length === 0 || (list.length === 1 && list[0] === 'all')) return [...dflt];
-  for (const v of list) if (!known.includes(v as T)) throw new CliError(`unknown ${key.replace(/s$/, '')} "${v}" (known: ${known.join(', ')})`);
+  for (const v of list) if (!known.includes(v as T)) throw unknownName(key.replace(/s$/, ''), v, known, [...known, ...Object.keys(aliases)]);
   if (new Set(list).size !== list.length) throw new CliError(`--${key} lists a value twice`);
   return list as T[];
 }
@@ -80,9 +84,8 @@ function numberOption(args: ParsedArgs, key: string, dflt: number, ok: (v: numbe
 }
 
 /** The model and its CPU weights (the sanity checks re-initialise copies of them). */
-function loadModel(ctx: Parameters<typeof openModel>[0], spec: string | undefined): { model: VisionTransformer; weights: WeightMap; layerScaleInit?: number } {
-  if (spec !== undefined && !existsSync(spec)) openModel(ctx, spec); // throws its explanatory error
-  const dir = spec === undefined ? bundledModelDir() : resolve(spec);
+function loadModel(ctx: GpuContext, spec: string | undefined): { model: VisionTransformer; weights: WeightMap; layerScaleInit?: number } {
+  const dir = modelDir(spec);
   const cfg = readHubConfig(dir);
   const path = join(dir, 'model.safetensors');
   if (!existsSync(path)) throw new ConfigError('no-weights', `${dir} has no model.safetensors`);
@@ -95,9 +98,11 @@ function loadModel(ctx: Parameters<typeof openModel>[0], spec: string | undefine
 export async function evaluate(argv: string[]): Promise<void> {
   const args = parseArgs(argv, SPEC);
   if (args.positionals.length) throw new CliError(`unexpected argument "${args.positionals[0]}" (images go after --images)`);
-  const methods = choose(args, 'methods', EVAL_METHOD_NAMES, EVAL_METHOD_NAMES);
+  const methodAliases = Object.fromEntries(METHODS.flatMap((m) => (m.aliases ?? []).map((a) => [a, m.name])));
+  const methods = choose(args, 'methods', EVAL_METHOD_NAMES, EVAL_METHOD_NAMES, methodAliases);
   const metrics = choose<Metric>(args, 'metrics', METRICS, METRICS);
-  const references = choose<Reference>(args, 'references', REFERENCES, REFERENCES);
+  // The occlusion reference is called 'blank-out' inside the evaluation; 'occlusion' is its name everywhere else.
+  const references = choose<Reference>(args, 'references', REFERENCES, REFERENCES, { occlusion: 'blank-out', blankout: 'blank-out' });
   const limit = countOption(args, 'limit', Infinity);
   if (limit === 0) throw new CliError('--limit must be at least 1');
   const batch = intOption(args, 'batch', 50);

@@ -5,7 +5,7 @@ import { clsAttention } from '../../explain/attention.js';
 import { conceptCdam, conceptVector } from '../../explain/cdam.js';
 import type { ExplanationMaps } from '../../explain/maps.js';
 import { METHODS, type MethodInfo } from '../../explain/registry.js';
-import { resolveClasses, type ClassSpec } from '../../explain/targets.js';
+import { resolveClasses } from '../../explain/targets.js';
 import type { Tensor } from '../../gpu/tensor.js';
 import { COLORMAPS, type ColormapName } from '../../io/colormap.js';
 import { encodePng } from '../../io/encode-node.js';
@@ -18,10 +18,11 @@ import type { VisionTransformer } from '../../model/vit.js';
 import { createNodeContext } from '../../node/device.js';
 import { renderExplainReport, type ReportImage, type ReportPanel } from '../../report/explain-report.js';
 import { intOption, listOption, parseArgs, stringOption } from '../args.js';
-import { openImages, openModel, parseMethods, type NamedImage } from '../common.js';
+import { openImages, openModel, parseClassArgs, parseMethods, resolveClassArgs, type NamedImage } from '../common.js';
 import { CliError } from '../errors.js';
 import { InputError } from '../../errors.js';
 import { Progress } from '../progress.js';
+import { didYouMean } from '../suggest.js';
 
 export const explainHelp = `vitlens explain [IMAGE|DIR ...] [options]
 
@@ -30,10 +31,11 @@ export const explainHelp = `vitlens explain [IMAGE|DIR ...] [options]
   bundled Fashion-MNIST test images; without --model, uses the bundled Fashion-MNIST ViT.
 
   --model DIR        timm hub folder (config.json + model.safetensors)
-  --method LIST      comma-separated methods, or "all" (default). Available:
+  --method LIST      comma-separated methods, or "all" (default); --methods is the same. Available:
 ${METHODS.map((m) => `                       ${m.name.padEnd(13)} ${m.description}`).join('\n')}
-  --class LIST       classes to explain: ids, "top" (the prediction, default) or "topK"
-                     (the K best), e.g. --class top3 or --class 3,7
+  --class LIST       classes to explain: ids, label names (case-insensitive), "top" (the
+                     prediction, default) or "topK" (the K best), e.g. --class top3,
+                     --class 3,7 or --class Bag
   --concept IMG      example image(s) of a concept (repeatable, files or folders): adds
                      concept CDAM with the mean final CLS feature of the examples
   --out DIR          where to write PNGs and report.html (default ./vitlens-out)
@@ -56,15 +58,6 @@ interface Written {
   files: string[];
 }
 
-function parseClassSpecs(values: string[]): ClassSpec[] {
-  if (values.length === 0) return ['top'];
-  return values.map((v) => {
-    if (/^top\d*$/.test(v)) return v as ClassSpec;
-    if (/^\d+$/.test(v)) return Number(v);
-    throw new CliError(`--class "${v}": expected a class id, "top" or "topK" (e.g. top3)`);
-  });
-}
-
 /** File-name stems, unique within the run. */
 function stems(images: readonly NamedImage[]): string[] {
   const seen = new Map<string, number>();
@@ -81,7 +74,7 @@ const slug = (s: string) => s.replace(/[^\w.-]+/g, '_');
 export async function explain(argv: string[]): Promise<void> {
   const args = parseArgs(argv, {
     model: { value: true },
-    method: { value: true, multiple: true },
+    method: { value: true, multiple: true, also: ['methods'] },
     class: { value: true, multiple: true },
     concept: { value: true, multiple: true },
     out: { value: true },
@@ -94,9 +87,9 @@ export async function explain(argv: string[]): Promise<void> {
     json: {},
   });
   const requested = listOption(args, 'method');
-  const classSpecs = parseClassSpecs(listOption(args, 'class'));
+  const classArgs = parseClassArgs(listOption(args, 'class'));
   const colormapName = stringOption(args, 'colormap') as ColormapName | undefined;
-  if (colormapName && !COLORMAPS.includes(colormapName)) throw new CliError(`unknown --colormap "${colormapName}" (available: ${COLORMAPS.join(', ')})`);
+  if (colormapName && !COLORMAPS.includes(colormapName)) throw new CliError(`unknown --colormap "${colormapName}"${didYouMean(colormapName, COLORMAPS) || ` (available: ${COLORMAPS.join(', ')})`}`);
   const size = args.options.has('size') ? intOption(args, 'size', 224) : undefined;
   const topK = intOption(args, 'top', 5);
   const batchSize = intOption(args, 'batch', 16);
@@ -116,6 +109,8 @@ export async function explain(argv: string[]): Promise<void> {
     const timings = new Map<string, number>([['load model', performance.now() - t0]]);
     const methods = applicableMethods(parseMethods(requested), model, requested.length > 0 && !requested.includes('all'), progress);
     const hasLogits = model.config.numClasses > 0;
+    if (!hasLogits && args.options.has('class')) throw new CliError(`--class: ${model.config.architecture} has no classifier (num_classes 0), so there are no classes to explain; use --concept`);
+    const classSpecs = hasLogits ? resolveClassArgs(classArgs, model) : [];
     /** Runs fn, adds its duration to `label`'s timing, and returns its result and duration. */
     const timed = async <T>(label: string, fn: () => Promise<T>): Promise<[T, number]> => {
       const t = performance.now();
@@ -175,7 +170,7 @@ export async function explain(argv: string[]): Promise<void> {
         ['model', `${model.config.architecture} (${stringOption(args, 'model') ?? 'bundled Fashion-MNIST ViT'})`],
         ['input', `${model.config.pretrained.inputSize.join(' x ')}, ${model.config.pretrained.interpolation} resize, crop_pct ${model.config.pretrained.cropPct}`],
         ['methods', methods.map((m) => m.name).join(', ') + (concept ? ', cdam-concept' : '')],
-        ['explained classes', classSpecs.join(', ')],
+        ['explained classes', (args.options.get('class') ?? ['top']).join(', ')],
         ['colour maps', `${colormapName ?? 'turbo'} (unsigned), rdbu (signed)`],
         ['images', `${images.length}${images.length > reportLimit ? ` (report shows the first ${reportLimit})` : ''}`],
       ];

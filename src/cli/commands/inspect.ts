@@ -160,7 +160,7 @@ function inspectFile(path: string, json: boolean, key: string | undefined, numHe
 }
 
 export async function inspect(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, { key: { value: true }, 'num-heads': { value: true }, json: {} });
+  const args = parseArgs(argv, { key: { value: true }, 'num-heads': { value: true }, json: {} }, { max: 1, what: 'FILE or DIR' });
   if (args.positionals.length !== 1) throw new CliError(`expected one FILE or DIR, got ${args.positionals.length} argument(s) (see --help)`);
   const [path] = args.positionals;
   const numHeads = args.options.has('num-heads') ? intOption(args, 'num-heads', 1) : undefined;

@@ -138,6 +138,9 @@ async function forwardChecks(rows: Rows, g: GoldenCase, model: VisionTransformer
   const L = g.config.model_args.depth as number;
   const result = model.forward(x, { taps: ['attn.*', 'embed', `tokens.${L - 1}`] });
   try {
+    const geo = g.geometry;
+    const layout = model.numPrefix === geo.NP && result.grid[0] === geo.grid[0] && result.grid[1] === geo.grid[1] && result.N === geo.N && (result.logits === null) === !g.has('logits');
+    rows.note('forward', 'token layout (prefix tokens, grid, tokens, classifier)', layout, layout ? 'as stored' : `engine ${model.numPrefix} prefix, grid ${result.grid}, N ${result.N}; case ${geo.NP}, ${geo.grid}, ${geo.N}`);
     if (g.has('logits')) rows.add('forward', 'logits', await result.logits!.read(), g.f32('logits'), TOL.featuresAbs, 'abs');
     rows.add('forward', 'latent', await result.latent.read(), g.f32('latent'), TOL.featuresAbs, 'abs');
     if (g.has('embed_tokens')) rows.add('forward', 'embed_tokens', await result.taps.get('embed')!.read(), g.f32('embed_tokens'), TOL.featuresAbs, 'abs');
@@ -299,8 +302,11 @@ async function registryRuns(rows: Rows, g: GoldenCase, model: VisionTransformer,
       rows.note('registry', m.name, finite || nanAllowed, finite ? 'finite' : 'non-finite values', ms);
       out.set(m.name, r.maps);
     } catch (e) {
-      const refused = m.usesClassToken && !model.config.classToken && /has no class token/.test((e as Error).message);
-      rows.note('registry', m.name, !!refused, refused ? 'refused: no class token (as it must)' : `threw: ${(e as Error).message.split('\n')[0]}`, performance.now() - t0);
+      const msg = (e as Error).message;
+      const noClassToken = m.usesClassToken && !model.config.classToken && /has no class token/.test(msg);
+      const noClassifier = m.classSpecific && model.config.numClasses === 0 && /has no classifier/.test(msg);
+      const refused = noClassToken || noClassifier;
+      rows.note('registry', m.name, !!refused, noClassToken ? 'refused: no class token (as it must)' : noClassifier ? 'refused: no classifier (as it must)' : `threw: ${msg.split('\n')[0]}`, performance.now() - t0);
       if (refused) out.set(m.name, 'refused');
     }
   }

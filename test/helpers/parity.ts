@@ -5,19 +5,19 @@
  */
 import { maxAbs, maxAbsDiff, spearman } from './compare.js';
 
-export interface ParityRow {
+interface Row {
   name: string;
   maxAbs: number;
   rel: number;
   spearman?: number;
 }
 
-const tables = new Map<string, ParityRow[]>();
+const tables = new Map<string, Row[]>();
 
 /** Records the comparison of `actual` with `expected` under `name`; returns the row. */
-export function recordParity(table: string, name: string, actual: ArrayLike<number>, expected: ArrayLike<number>, withSpearman = false): ParityRow {
+export function recordParity(table: string, name: string, actual: ArrayLike<number>, expected: ArrayLike<number>, withSpearman = false): Row {
   const err = maxAbsDiff(actual, expected).max;
-  const row: ParityRow = { name, maxAbs: err, rel: err / Math.max(maxAbs(expected), 1e-30) };
+  const row: Row = { name, maxAbs: err, rel: err / Math.max(maxAbs(expected), 1e-30) };
   if (withSpearman) row.spearman = spearman(actual, expected);
   const rows = tables.get(table) ?? [];
   const same = rows.find((r) => r.name === name);
@@ -37,9 +37,4 @@ export function printParity(table: string): void {
   const w = Math.max(...rows.map((r) => r.name.length));
   const lines = rows.map((r) => `  ${r.name.padEnd(w)}  max abs ${r.maxAbs.toExponential(2)}  rel ${r.rel.toExponential(2)}${r.spearman !== undefined ? `  spearman ${r.spearman.toFixed(6)}` : ''}`);
   console.log(`[parity] ${table} (worst over images and layers)\n${lines.join('\n')}`);
-}
-
-/** Every table recorded so far, for reports (the GPU check writes them to its JSON). */
-export function parityTables(): ReadonlyMap<string, readonly ParityRow[]> {
-  return tables;
 }

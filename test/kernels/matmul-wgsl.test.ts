@@ -1,9 +1,9 @@
 /**
  * The generated WGSL of every matmul specialisation, as committed file snapshots
- * (test/kernels/__snapshots__/matmul-wgsl/): a change to a generator shows up as a reviewable
- * diff of the shader it produces. Subgroup sizes 8 (lavapipe on AVX2) and 16 (AVX-512) x the
- * three B layouts x A loaded as vec4 or not, and the tiled kernel. Update on purpose with
- * `npx vitest run test/kernels/matmul-wgsl.test.ts -u`.
+ * (test/kernels/__snapshots__/matmul-wgsl/*.wgsl.snap, generated data rather than source): a
+ * change to a generator shows up as a reviewable diff of the shader it produces. Subgroup sizes
+ * 8 (lavapipe on AVX2) and 16 (AVX-512) x the three B layouts x A loaded as vec4 or not, and the
+ * tiled kernel. Update on purpose with `npx vitest run test/kernels/matmul-wgsl.test.ts -u`.
  */
 import { describe, expect, it } from 'vitest';
 import type { BLayout } from '../../src/kernels/matmul-common.js';
@@ -18,7 +18,7 @@ describe('generated matmul WGSL', () => {
       for (const vecA of [false, true]) {
         it(`simd ${layout}, ${lanes} lanes${vecA ? ', vec4 A' : ''}`, async () => {
           const { kernel, tile } = simdMatmulKernel(layout, lanes, vecA);
-          await expect(`// tile ${tile.join(' x ')}\n${kernel.code}`).toMatchFileSnapshot(`${DIR}/simd-${layout}${vecA ? '-a4' : ''}-L${lanes}.wgsl`);
+          await expect(`// tile ${tile.join(' x ')}\n${kernel.code}`).toMatchFileSnapshot(`${DIR}/simd-${layout}${vecA ? '-a4' : ''}-L${lanes}.wgsl.snap`);
         });
       }
     }
@@ -26,6 +26,6 @@ describe('generated matmul WGSL', () => {
 
   it('tiled', async () => {
     const { kernel, tile } = tiledMatmulKernel();
-    await expect(`// tile ${tile.join(' x ')}\n${kernel.code}`).toMatchFileSnapshot(`${DIR}/tiled.wgsl`);
+    await expect(`// tile ${tile.join(' x ')}\n${kernel.code}`).toMatchFileSnapshot(`${DIR}/tiled.wgsl.snap`);
   });
 });

@@ -21,6 +21,7 @@ import { intOption, listOption, parseArgs, stringOption } from '../args.js';
 import { openImages, openModel, parseClassArgs, parseMethods, resolveClassArgs, type NamedImage } from '../common.js';
 import { CliError } from '../errors.js';
 import { InputError } from '../../errors.js';
+import { briefList } from '../../list-text.js';
 import { Progress } from '../progress.js';
 import { didYouMean } from '../suggest.js';
 
@@ -208,7 +209,7 @@ function applicableMethods(methods: MethodInfo[], model: VisionTransformer, expl
   if (explicit) {
     const needLogits = methods.filter((m) => m.classSpecific);
     if (noLogits && needLogits.length) {
-      throw new InputError('no-logits', `${needLogits.map((m) => m.name).join(', ')} need class scores, but ${model.config.architecture} has no classifier (num_classes 0): use the attention-based methods or --concept`);
+      throw new InputError('no-logits', `${briefList(needLogits.map((m) => m.name))} need class scores, but ${model.config.architecture} has no classifier (num_classes 0): use the attention-based methods or --concept`);
     }
     return methods;
   }

@@ -28,11 +28,11 @@ export { remapToTimm } from './convert/timm-remap.js';
 export { fromImageData, toRgb, toGray, dropAlpha, stackBatch, type RawImage, type ImageDataLike } from './io/image.js';
 export { preprocess, resizeAndCrop, resolveDataConfig, normalizeToTensor, type DataConfig, type PretrainedCfg } from './io/preprocess.js';
 export { resizePil, resizeFloatAntialiased, upsampleBilinear } from './io/resize.js';
-export { colormap, colorAt, cssGradient, COLORMAPS, type Colormap, type ColormapName } from './io/colormap.js';
+export { colormap, colorAt, cssGradient, COLORMAPS, type Colormap, type ColormapName } from './render/colormap.js';
 export {
   overlayMap, heatmapImage, attentionTiles, attentionGridPicture, tileImages, toImageData, mapRange, displaySize, scaleImage,
   type MapPicture, type PictureOptions,
-} from './io/picture.js';
+} from './render/picture.js';
 export { renderExplainReport, type ExplainReport, type ReportImage, type ReportRow, type ReportPanel, type PngEncoder } from './report/explain-report.js';
 
 import { GpuContext, type GpuContextOptions } from './gpu/context.js';

@@ -8,9 +8,9 @@
  * Browser-safe: the caller passes the PNG encoder (encode-node.ts in Node, a canvas-based one in
  * browsers), so the page can be built wherever the maps were computed.
  */
-import { colormap, cssGradient } from '../io/colormap.js';
+import { colormap, cssGradient } from '../render/colormap.js';
 import type { RawImage } from '../io/image.js';
-import type { MapPicture } from '../io/picture.js';
+import type { MapPicture } from '../render/picture.js';
 import type { Prediction } from '../model/predict.js';
 import { escapeHtml as esc, pngDataUri } from './html.js';
 

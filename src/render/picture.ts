@@ -8,8 +8,8 @@
  */
 import { InputError } from '../errors.js';
 import { colorAt, colormap, type ColormapName } from './colormap.js';
-import { toRgb, type RawImage, type RgbImage } from './image.js';
-import { resizePil, upsampleBilinear } from './resize.js';
+import { toRgb, type RawImage, type RgbImage } from '../io/image.js';
+import { resizePil, upsampleBilinear } from '../io/resize.js';
 
 export interface PictureOptions {
   /** Default: turbo for unsigned maps, rdbu (diverging) for signed ones. */

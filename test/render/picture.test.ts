@@ -3,10 +3,10 @@
  * pixel, overlay blending, PNG round trips, and the report page's building blocks.
  */
 import { describe, expect, it } from 'vitest';
-import { colorAt, colormap, cssGradient } from '../../src/io/colormap.js';
+import { colorAt, colormap, cssGradient } from '../../src/render/colormap.js';
 import { decodeImage } from '../../src/io/decode-node.js';
 import { encodePng } from '../../src/io/encode-node.js';
-import { attentionGridPicture, displaySize, heatmapImage, mapRange, overlayMap, tileImages, toImageData } from '../../src/io/picture.js';
+import { attentionGridPicture, displaySize, heatmapImage, mapRange, overlayMap, tileImages, toImageData } from '../../src/render/picture.js';
 import { base64, escapeHtml } from '../../src/report/html.js';
 
 const hex = (rgb: number[]) => rgb.map((v) => v.toString(16).padStart(2, '0')).join('');

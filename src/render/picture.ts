@@ -1,22 +1,38 @@
 /**
- * Explanation maps as pictures: a patch-grid map upsampled bilinearly and laid over the image the
- * model saw, per-layer x per-head attention grids, and tiling. Browser-safe (plain pixels in and
- * out; `toImageData` hands a picture to a canvas; PNG encoding for Node is in encode-node.ts).
+ * Explanation maps as pictures: a patch-grid map laid over the image the model saw, per-layer x
+ * per-head attention grids, and tiling. Browser-safe (plain pixels in and out; `toImageData`
+ * hands a picture to a canvas; PNG encoding for Node is in io/encode-node.ts).
  *
- * Scaling: unsigned maps run min..max over the colour map; signed maps run -m..m with
- * m = max |value|, so zero is always the neutral middle colour and the two signs compare fairly.
+ * One resampling rule, here and wherever vitlens shows a map (the report, the browser example):
+ * the input is the model's own view (after timm's resize and crop) enlarged nearest-neighbour,
+ * so each model pixel is a block; a patch-grid map is drawn as one flat block per patch, on the
+ * same pixel grid. A map has one value per patch and nothing in between: smoothing it would draw
+ * gradients the model never computed and move peaks by up to half a patch.
+ *
+ * Colour: `colormapFor` (colormap.ts) picks the map. Unsigned maps run min..max over it; signed
+ * maps run -m..m with m = max |value|, so zero is the neutral middle colour and the two signs
+ * compare fairly. The map is blended at one constant opacity over a grey copy of the input: the
+ * colour alone carries the value (an opacity that followed |value| drew dark rims where a signed
+ * map crosses zero, which read as edges of the object), and the grey keeps the image's own
+ * colours from mixing into the map's. An empty map (constant, or not finite; see map-status.ts)
+ * is drawn as the grey input, hatched, with the reason written across the top, never as a
+ * flat colour.
  */
 import { InputError } from '../errors.js';
-import { colorAt, colormap, type ColormapName } from './colormap.js';
+import { colorAt, colormap, colormapFor, type ColormapName } from './colormap.js';
 import { toRgb, type RawImage, type RgbImage } from '../io/image.js';
-import { resizePil, upsampleBilinear } from '../io/resize.js';
+import { drawLabel, hatch } from './label.js';
+import { mapStatus, type MapStatus } from './map-status.js';
 
 export interface PictureOptions {
-  /** Default: turbo for unsigned maps, rdbu (diverging) for signed ones. */
+  /**
+   * The colour map asked for; what is drawn is `colormapFor(signed, colormap)`: a diverging map
+   * applies to signed maps, any other to unsigned ones (defaults: turbo, rdbu).
+   */
   colormap?: ColormapName;
   /** Longer side of the picture in pixels (default: the image's own, at least 224). */
   size?: number;
-  /** Opacity of the heat map over the image (default 0.6). Signed maps fade out towards zero. */
+  /** Opacity of the colour over the grey image, the same everywhere (default 0.6). */
   alpha?: number;
   /** Values mapped to the ends of the colour map (default: see the module comment). */
   range?: [number, number];
@@ -26,16 +42,21 @@ export interface PictureOptions {
    * input is not a multiple of the patch size; those pixels get no colour.
    */
   mapArea?: [number, number];
+  /** The method's map before its ReLU (GradCAM's raw map), to say why a map is empty. */
+  beforeRelu?: ArrayLike<number>;
 }
 
 export interface MapPicture {
   image: RgbImage;
-  /** The values at the two ends of the colour map. */
+  /** The values at the two ends of the colour map (for an empty map: its finite range). */
   range: [number, number];
   colormap: ColormapName;
+  /** Whether there was anything to draw, and if not, why. */
+  status: MapStatus;
 }
 
 const DEFAULT_SIZE = 224;
+const DEFAULT_ALPHA = 0.6;
 
 /** The value range a map is drawn with (see the module comment). */
 export function mapRange(map: ArrayLike<number>, signed: boolean): [number, number] {
@@ -43,11 +64,11 @@ export function mapRange(map: ArrayLike<number>, signed: boolean): [number, numb
   let hi = -Infinity;
   for (let i = 0; i < map.length; i++) {
     const v = map[i];
-    if (Number.isNaN(v)) continue;
+    if (!Number.isFinite(v)) continue;
     lo = Math.min(lo, v);
     hi = Math.max(hi, v);
   }
-  if (lo > hi) return signed ? [-1, 1] : [0, 1]; // all NaN
+  if (lo > hi) return signed ? [-1, 1] : [0, 1]; // nothing finite
   if (signed) {
     const m = Math.max(Math.abs(lo), Math.abs(hi)) || 1;
     return [-m, m];
@@ -63,10 +84,37 @@ export function displaySize(width: number, height: number, size?: number): [numb
   return [Math.max(1, Math.round(width * s)), Math.max(1, Math.round(height * s))];
 }
 
-/** The image as RGB at display size (bicubic, as PIL resizes). */
+/**
+ * The source index that display pixel `i` of `dstSize` shows, out of `srcSize`: the pixel whose
+ * area contains the display pixel's centre. The one sampling rule for images and maps alike.
+ */
+export function nearestIndex(i: number, dstSize: number, srcSize: number): number {
+  return Math.min(srcSize - 1, Math.floor(((i + 0.5) * srcSize) / dstSize));
+}
+
+/** The image as RGB at display size, nearest-neighbour (each model pixel a block). */
 export function scaleImage(img: RawImage, width: number, height: number): RgbImage {
   const rgb = toRgb(img);
-  return rgb.width === width && rgb.height === height ? rgb : (resizePil(rgb, width, height, 'bicubic') as RgbImage);
+  if (rgb.width === width && rgb.height === height) return rgb;
+  const out = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    const sy = nearestIndex(y, height, rgb.height);
+    for (let x = 0; x < width; x++) {
+      const s = (sy * rgb.width + nearestIndex(x, width, rgb.width)) * 3;
+      out.set(rgb.data.subarray(s, s + 3), (y * width + x) * 3);
+    }
+  }
+  return { data: out, width, height, channels: 3 };
+}
+
+/** Luminance (ITU-R 601, as PIL's convert('L')) of an RGB picture, as grey RGB. */
+function greyed(img: RgbImage): RgbImage {
+  const out = new Uint8Array(img.data.length);
+  for (let i = 0; i < out.length; i += 3) {
+    const l = Math.round((img.data[i] * 299 + img.data[i + 1] * 587 + img.data[i + 2] * 114) / 1000);
+    out[i] = out[i + 1] = out[i + 2] = l;
+  }
+  return { data: out, width: img.width, height: img.height, channels: 3 };
 }
 
 function checkMap(map: ArrayLike<number>, grid: readonly [number, number]): void {
@@ -77,59 +125,72 @@ function checkMap(map: ArrayLike<number>, grid: readonly [number, number]): void
 }
 
 /**
- * Lays `map` (gh x gw, row-major) over `base`. The map is upsampled bilinearly to the covered
- * area at display size; the image is scaled to the same size.
+ * Patch index per display pixel along one axis: display pixel i shows image pixel
+ * nearestIndex(i), which lies in patch floor(pixel * cells / covered), or -1 outside the covered area.
+ */
+function patchIndex(display: number, imageSize: number, covered: number, cells: number): Int32Array {
+  const idx = new Int32Array(display);
+  for (let i = 0; i < display; i++) {
+    const p = nearestIndex(i, display, imageSize);
+    idx[i] = p < covered ? Math.min(cells - 1, Math.floor((p * cells) / covered)) : -1;
+  }
+  return idx;
+}
+
+/**
+ * Lays `map` (gh x gw, row-major) over `base`, the image as the model saw it: both are sampled
+ * nearest-neighbour at display size (see the module comment).
  */
 export function overlayMap(base: RawImage, map: ArrayLike<number>, grid: readonly [number, number], signed: boolean, opts: PictureOptions = {}): MapPicture {
   checkMap(map, grid);
   const [W, H] = displaySize(base.width, base.height, opts.size);
-  const img = scaleImage(base, W, H);
-  const name = opts.colormap ?? (signed ? 'rdbu' : 'turbo');
+  const img = greyed(scaleImage(base, W, H));
+  const name = colormapFor(signed, opts.colormap);
+  const status = mapStatus(map, { beforeRelu: opts.beforeRelu });
+  if (status.empty && !opts.range) {
+    hatch(img, Math.max(6, Math.round(W / 28)));
+    drawLabel(img, status.note!);
+    return { image: img, range: status.range, colormap: name, status };
+  }
   const cmap = colormap(name);
   const range = opts.range ?? mapRange(map, signed);
-  const alpha = opts.alpha ?? 0.6;
+  const a = opts.alpha ?? DEFAULT_ALPHA;
   const [ah, aw] = opts.mapArea ?? [base.height, base.width];
-  const mh = Math.max(1, Math.round((ah * H) / base.height));
-  const mw = Math.max(1, Math.round((aw * W) / base.width));
-  const up = upsampleBilinear(map, grid[0], grid[1], mh, mw);
-  const out = new Uint8Array(W * H * 3);
+  const rows = patchIndex(H, base.height, ah, grid[0]);
+  const cols = patchIndex(W, base.width, aw, grid[1]);
+  const out = img.data;
   const span = range[1] - range[0] || 1;
   for (let y = 0; y < H; y++) {
+    if (rows[y] < 0) continue;
     for (let x = 0; x < W; x++) {
+      if (cols[x] < 0) continue;
       const o = (y * W + x) * 3;
-      if (y >= mh || x >= mw) {
-        out.set(img.data.subarray(o, o + 3), o);
-        continue;
-      }
-      const t = (up[y * mw + x] - range[0]) / span;
-      const [r, g, b] = colorAt(cmap, t);
-      // Signed: opacity grows with |value|, so "no effect" shows the image, not a white veil.
-      const a = signed ? Math.min(1, alpha * 1.4) * Math.min(1, Math.abs(2 * t - 1)) : alpha * (0.3 + 0.7 * Math.min(1, Math.max(0, t)));
-      out[o] = Math.round(img.data[o] * (1 - a) + r * a);
-      out[o + 1] = Math.round(img.data[o + 1] * (1 - a) + g * a);
-      out[o + 2] = Math.round(img.data[o + 2] * (1 - a) + b * a);
+      const [r, g, b] = colorAt(cmap, (map[rows[y] * grid[1] + cols[x]] - range[0]) / span);
+      out[o] = Math.round(out[o] * (1 - a) + r * a);
+      out[o + 1] = Math.round(out[o + 1] * (1 - a) + g * a);
+      out[o + 2] = Math.round(out[o + 2] * (1 - a) + b * a);
     }
   }
-  return { image: { data: out, width: W, height: H, channels: 3 }, range, colormap: name };
+  return { image: img, range, colormap: name, status };
 }
 
-/** The map alone in colour at `width` x `height` (bilinear; `nearest` shows the patches as blocks). */
-export function heatmapImage(map: ArrayLike<number>, grid: readonly [number, number], signed: boolean, width: number, height: number, opts: Pick<PictureOptions, 'colormap' | 'range'> & { nearest?: boolean } = {}): MapPicture {
+/** The map alone in colour at `width` x `height`, one block per patch. */
+export function heatmapImage(map: ArrayLike<number>, grid: readonly [number, number], signed: boolean, width: number, height: number, opts: Pick<PictureOptions, 'colormap' | 'range'> = {}): MapPicture {
   checkMap(map, grid);
-  const name = opts.colormap ?? (signed ? 'rdbu' : 'turbo');
+  const name = colormapFor(signed, opts.colormap);
   const cmap = colormap(name);
+  const status = mapStatus(map);
   const range = opts.range ?? mapRange(map, signed);
   const [gh, gw] = grid;
-  const up = opts.nearest ? null : upsampleBilinear(map, gh, gw, height, width);
   const out = new Uint8Array(width * height * 3);
   const span = range[1] - range[0] || 1;
   for (let y = 0; y < height; y++) {
+    const r = nearestIndex(y, height, gh);
     for (let x = 0; x < width; x++) {
-      const v = up ? up[y * width + x] : map[Math.min(gh - 1, Math.floor((y * gh) / height)) * gw + Math.min(gw - 1, Math.floor((x * gw) / width))];
-      out.set(colorAt(cmap, (v - range[0]) / span), (y * width + x) * 3);
+      out.set(colorAt(cmap, (map[r * gw + nearestIndex(x, width, gw)] - range[0]) / span), (y * width + x) * 3);
     }
   }
-  return { image: { data: out, width, height, channels: 3 }, range, colormap: name };
+  return { image: { data: out, width, height, channels: 3 }, range, colormap: name, status };
 }
 
 /** Tiles pictures row by row with `gap` pixels of `background` between them (rows may differ in length). */
@@ -153,13 +214,19 @@ export function tileImages(rows: readonly (readonly RgbImage[])[], gap = 4, back
   return { data: out, width: W, height: H, channels: 3 };
 }
 
+/** About 96 px, a whole multiple of the image's longer side when that is smaller (even blocks). */
+export function attentionTileSize(base: { width: number; height: number }, about = 96): number {
+  const side = Math.max(base.width, base.height);
+  return side >= about ? about : side * Math.floor(about / side);
+}
+
 /**
  * Per-layer x per-head CLS attention laid over the image: tiles[l][h] for block l (first block
  * first) and head h, plus a last column with the mean over heads. Each tile is scaled on its own
  * (the attention of different heads differs in range by orders of magnitude).
  */
 export function attentionTiles(base: RawImage, perHead: readonly (readonly ArrayLike<number>[])[], grid: readonly [number, number], opts: PictureOptions & { tile?: number } = {}): RgbImage[][] {
-  const tile = opts.tile ?? 96;
+  const tile = opts.tile ?? attentionTileSize(base);
   return perHead.map((heads) => {
     const mean = new Float32Array(heads[0].length);
     for (const h of heads) for (let i = 0; i < mean.length; i++) mean[i] += h[i] / heads.length;

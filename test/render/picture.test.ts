@@ -1,12 +1,16 @@
 /**
- * Pictures: colour-map tables at their published control points, a rendered map checked pixel by
- * pixel, overlay blending, PNG round trips, and the report page's building blocks.
+ * Pictures: colour-map tables at their published control points, the colour map chosen by
+ * signedness, a rendered map checked pixel by pixel, the one resampling rule (nearest-neighbour
+ * blocks for input and map alike), constant-opacity blending, empty-map detection, PNG text
+ * chunks, and the report page's building blocks.
  */
 import { describe, expect, it } from 'vitest';
-import { colorAt, colormap, cssGradient } from '../../src/render/colormap.js';
+import { colorAt, colormap, colormapFor, cssGradient, describeColormaps } from '../../src/render/colormap.js';
+import { mapStatus } from '../../src/render/map-status.js';
+import { readPngText, withPngText } from '../../src/render/png-text.js';
 import { decodeImage } from '../../src/io/decode-node.js';
 import { encodePng } from '../../src/io/encode-node.js';
-import { attentionGridPicture, displaySize, heatmapImage, mapRange, overlayMap, tileImages, toImageData } from '../../src/render/picture.js';
+import { attentionGridPicture, displaySize, heatmapImage, mapRange, nearestIndex, overlayMap, scaleImage, tileImages, toImageData } from '../../src/render/picture.js';
 import { base64, escapeHtml } from '../../src/report/html.js';
 
 const hex = (rgb: number[]) => rgb.map((v) => v.toString(16).padStart(2, '0')).join('');
@@ -37,6 +41,22 @@ describe('colour maps', () => {
     expect(() => colormap('jet' as never)).toThrow(/unknown colour map "jet"/);
   });
 
+  it('are chosen by signedness in one place: signed maps always diverging, a requested sequential map only recolours unsigned maps', () => {
+    for (const asked of [undefined, 'viridis', 'turbo', 'gray'] as const) expect(colormapFor(true, asked)).toBe('rdbu');
+    expect(colormapFor(true, 'rdbu')).toBe('rdbu');
+    expect(colormapFor(false)).toBe('turbo');
+    expect(colormapFor(false, 'viridis')).toBe('viridis');
+    expect(colormapFor(false, 'gray')).toBe('gray');
+    // A diverging map asked for names the signed maps' map; unsigned maps keep their default.
+    expect(colormapFor(false, 'rdbu')).toBe('turbo');
+    expect(describeColormaps('viridis')).toMatch(/^viridis \(unsigned maps\), rdbu \(signed maps/);
+    // What is drawn follows the same rule.
+    const base = grey(4, 4, 0);
+    expect(overlayMap(base, [-1, 0, 1, 2], [2, 2], true, { colormap: 'viridis' }).colormap).toBe('rdbu');
+    expect(overlayMap(base, [-1, 0, 1, 2], [2, 2], false, { colormap: 'viridis' }).colormap).toBe('viridis');
+    expect(heatmapImage([-1, 1], [1, 2], true, 2, 1, { colormap: 'turbo' }).colormap).toBe('rdbu');
+  });
+
   it('give a CSS gradient from the low to the high colour', () => {
     const g = cssGradient(colormap('viridis'), 4);
     expect(g.startsWith('linear-gradient(to right, rgb(68,1,84) 0.0%')).toBe(true);
@@ -46,8 +66,8 @@ describe('colour maps', () => {
 
 describe('rendering a known map', () => {
   it('maps min, middle and max of an unsigned map to the ends and centre of the colour map', () => {
-    // A 1x3 map drawn with nearest sampling at 3x1 pixels: one pixel per value.
-    const pic = heatmapImage([2, 3, 4], [1, 3], false, 3, 1, { nearest: true, colormap: 'viridis' });
+    // A 1x3 map at 3x1 pixels: one pixel per value.
+    const pic = heatmapImage([2, 3, 4], [1, 3], false, 3, 1, { colormap: 'viridis' });
     expect(pic.range).toEqual([2, 4]);
     const px = (i: number) => hex(Array.from(pic.image.data.subarray(i * 3, i * 3 + 3)));
     expect([px(0), px(1), px(2)]).toEqual(['440154', hex(colorAt(colormap('viridis'), 0.5)), 'fde725']);
@@ -55,26 +75,48 @@ describe('rendering a known map', () => {
 
   it('centres signed maps on zero with a symmetric range', () => {
     expect(mapRange([-1, 0.25, 3], true)).toEqual([-3, 3]);
-    const pic = heatmapImage([-2, 0, 1], [1, 3], true, 3, 1, { nearest: true });
+    const pic = heatmapImage([-2, 0, 1], [1, 3], true, 3, 1);
     const px = (i: number) => hex(Array.from(pic.image.data.subarray(i * 3, i * 3 + 3)));
     expect(pic.colormap).toBe('rdbu');
     expect([px(0), px(1)]).toEqual(['053061', 'f7f7f7']);
     expect(px(2)).toBe(hex(colorAt(colormap('rdbu'), 0.75)));
   });
 
-  it('blends over the image: full opacity at the maximum, the image itself where a signed map is zero', () => {
+  it('blends at one constant opacity over the grey input: no rims where a signed map crosses zero', () => {
     const base = grey(4, 4, 100);
     const up = overlayMap(base, [1, 1, 1, 1], [2, 2], false, { size: 4, alpha: 0.5, colormap: 'gray', range: [0, 1] });
-    // gray at t = 1 is white; unsigned opacity at t = 1 is alpha: 100 * 0.5 + 255 * 0.5.
+    // gray at t = 1 is white: 100 * 0.5 + 255 * 0.5.
     expect(Array.from(up.image.data.subarray(0, 3))).toEqual([178, 178, 178]);
-    const zero = overlayMap(base, [0, 0, 0, 0], [2, 2], true, { size: 4 });
-    expect(zero.image.data.every((v) => v === 100)).toBe(true);
+    // Signed, 1x4 map crossing zero: every pixel is the same blend of the grey image and the
+    // value's colour (the old opacity ~ |value| dimmed the colour towards the image near zero).
+    const values = [-1, -0.02, 0.02, 1];
+    const pic = overlayMap(grey(4, 1, 100), values, [1, 4], true, { size: 4, alpha: 0.5 });
+    values.forEach((v, i) => {
+      const want = colorAt(colormap('rdbu'), (v + 1) / 2).map((c) => Math.round(100 * 0.5 + c * 0.5));
+      expect(Array.from(pic.image.data.subarray(i * 3, i * 3 + 3)), `value ${v}`).toEqual(want);
+    });
+    // Colour of the input does not leak into the map's colours: the input is greyed first.
+    const red = { data: new Uint8Array(4 * 3).fill(0).map((_, i) => (i % 3 === 0 ? 200 : 0)), width: 2, height: 2, channels: 3 };
+    const onRed = overlayMap(red, [1, 1, 1, 2], [2, 2], false, { size: 2, alpha: 0.5, colormap: 'gray', range: [0, 2] });
+    const l = Math.round((200 * 299) / 1000);
+    expect(Array.from(onRed.image.data.subarray(0, 3))).toEqual([0, 1, 2].map(() => Math.round(l * 0.5 + 128 * 0.5)));
   });
 
-  it('upsamples bilinearly between patch centres', () => {
-    // 1x2 map [0, 1] at width 4: bilinear (align_corners=False) samples 0, 0.25, 0.75, 1.
-    const pic = heatmapImage([0, 1], [1, 2], false, 4, 1, { colormap: 'gray' });
-    expect(Array.from({ length: 4 }, (_, i) => pic.image.data[i * 3])).toEqual([0, 64, 191, 255]);
+  it('one resampling rule: the input and the map are enlarged nearest-neighbour onto the same pixel blocks', () => {
+    // A 4x4 image (values 0..15) and a 2x2 patch map, shown at 8x8: every input pixel is a 2x2
+    // block, every patch a 4x4 block, and patch edges fall on input pixel edges.
+    const img = { data: Uint8Array.from({ length: 16 }, (_, i) => i * 16), width: 4, height: 4, channels: 1 };
+    const big = scaleImage(img, 8, 8);
+    for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) expect(big.data[(y * 8 + x) * 3]).toBe(img.data[(y >> 1) * 4 + (x >> 1)]);
+    const pic = overlayMap(grey(4, 4, 0), [0, 1, 2, 3], [2, 2], false, { size: 8, alpha: 1, colormap: 'gray', range: [0, 3] });
+    for (let y = 0; y < 8; y++) {
+      for (let x = 0; x < 8; x++) {
+        const patch = (y >> 2) * 2 + (x >> 2);
+        expect(pic.image.data[(y * 8 + x) * 3], `pixel ${x},${y}`).toBe(colorAt(colormap('gray'), patch / 3)[0]);
+      }
+    }
+    // Non-integer factors: display pixel i (centre (i + 0.5) * 3 / 7) shows the source pixel under its centre.
+    expect([0, 1, 2, 3, 4, 5, 6].map((i) => nearestIndex(i, 7, 3))).toEqual([0, 0, 1, 1, 1, 2, 2]);
   });
 
   it('leaves pixels outside the patch grid uncoloured', () => {
@@ -105,7 +147,50 @@ describe('rendering a known map', () => {
   });
 });
 
+describe('empty maps', () => {
+  it('are detected: all zero, constant, not finite; and after a ReLU that removed everything', () => {
+    expect(mapStatus([0, 0, 0, 0])).toMatchObject({ empty: true, note: 'constant map: value 0', range: [0, 0] });
+    expect(mapStatus([3.5, 3.5, 3.5])).toMatchObject({ empty: true, note: 'constant map: value 3.5' });
+    expect(mapStatus([NaN, Infinity])).toMatchObject({ empty: true, note: 'no finite value (2 NaN or infinite)', nonFinite: 2 });
+    expect(mapStatus([0, 0], { beforeRelu: [-0.5, -0.0125] })).toMatchObject({
+      empty: true,
+      note: 'empty: every value ≤ 0 before the ReLU (raw -0.5 … -0.0125)',
+      rawRange: [-0.5, -0.0125],
+    });
+    // A raw map with a positive value was not emptied by the ReLU: then it is just constant.
+    expect(mapStatus([0.2, 0.2], { beforeRelu: [0.2, 0.2] }).note).toBe('constant map: value 0.2');
+    expect(mapStatus([0, 1, NaN])).toMatchObject({ empty: false, range: [0, 1], nonFinite: 1 });
+    expect(mapStatus([1, 1 + 1e-9]).empty).toBe(true); // float noise
+    expect(mapStatus([1, 1.001]).empty).toBe(false);
+  });
+
+  it('are drawn as the grey input with the reason written on the tile, not as a flat colour', () => {
+    const base = grey(28, 28, 90);
+    const pic = overlayMap(base, new Float32Array(49), [7, 7], false, { size: 224, beforeRelu: new Float32Array(49).fill(-1) });
+    expect(pic.status.note).toMatch(/^empty: every value ≤ 0 before the ReLU/);
+    const px = pic.image.data;
+    let white = 0;
+    for (let i = 0; i < px.length; i += 3) {
+      expect(px[i] === px[i + 1] && px[i + 1] === px[i + 2], `pixel ${i / 3} is grey`).toBe(true);
+      if (px[i] === 255) white++;
+    }
+    // The label: white glyph pixels on a dark band at the top.
+    expect(white).toBeGreaterThan(200);
+    expect(px[(10 * 224 + 0) * 3]).toBeLessThan(60);
+    expect(pic.range).toEqual([0, 0]);
+  });
+});
+
 describe('PNG and HTML pieces', () => {
+  it('PNG text chunks carry UTF-8 metadata and leave the image decodable', () => {
+    const img = { data: Uint8Array.from({ length: 5 * 4 * 3 }, (_, i) => i * 3), width: 5, height: 4, channels: 3 };
+    const png = withPngText(encodePng(img), { Title: 'GradCAM, class 1', Description: 'empty: every value ≤ 0 before the ReLU' });
+    expect(readPngText(png)).toEqual({ Title: 'GradCAM, class 1', Description: 'empty: every value ≤ 0 before the ReLU' });
+    expect(Array.from(decodeImage(png, 'text.png').data)).toEqual(Array.from(img.data));
+    expect(() => withPngText(new Uint8Array(40), {})).toThrow(/not a PNG/);
+  });
+
+
   it('PNG encoding round-trips grey, grey+alpha, RGB and RGBA', () => {
     for (const channels of [1, 2, 3, 4]) {
       const img = { data: Uint8Array.from({ length: 7 * 5 * channels }, (_, i) => (i * 37) % 256), width: 7, height: 5, channels };

@@ -159,7 +159,7 @@ export function evaluationPage(r: EvaluationReport, opts: EvaluationPageOptions 
         x: d.fractions,
         series: names.map((m) => ({ name: t(m), y: kind === 'deletion' ? d.methods[m].meanDeletion : d.methods[m].meanInsertion, reference: m === RANDOM_METHOD.name })),
         yRange: [0, 1],
-      }), `Mean over ${n} images; ${d.fractions.length - 1} steps.${d.methods[RANDOM_METHOD.name] ? ' Black, thick, dashed: the random control (removing patches in random order).' : ''}`));
+      }), `Mean over ${n} images; ${d.fractions.length - 1} steps.${d.methods[RANDOM_METHOD.name] ? ` Black, thick, dashed: the random control (${kind === 'deletion' ? 'removing' : 'restoring'} patches in random order).` : ''}`));
     }
   }
 
@@ -173,7 +173,8 @@ export function evaluationPage(r: EvaluationReport, opts: EvaluationPageOptions 
     const headers = ['Method', 'steps inside', ...(random ? ['inside − random inside'] : []), 'flipped inside', 'steps outside', 'flipped outside', 'inside faster than outside', 'outside faster than inside'];
     const rows = names.map((m) => {
       const v = f.methods[m];
-      const vsRandom = random ? [m === RANDOM_METHOD.name ? '(control)' : `${v.inside.mean - random.inside.mean >= 0 ? '+' : '−'}${num(Math.abs(v.inside.mean - random.inside.mean), 1)}`] : [];
+      const diff = num(v.inside.mean - random?.inside.mean!, 1).replace(/^-/, '−');
+      const vsRandom = random ? [m === RANDOM_METHOD.name ? '(control)' : /^[−0.]+$/.test(diff) ? '0.0' : diff.startsWith('−') ? diff : `+${diff}`] : [];
       return [t(m), pm(v.inside, 1), ...vsRandom, pct(v.flippedInside), pm(v.outside, 1), pct(v.flippedOutside), pct(v.insideFaster), pct(v.outsideFaster)];
     });
     const table = dropConstantColumns(headers, rows);

@@ -157,7 +157,7 @@ export class ExplainOutput {
       input,
       inputFile,
       predictions: pred,
-      rows: [{ label: 'Class-independent', detail: 'attention-based maps', panels: independent }, ...groups.values(), ...perClass.map((panels, t) => ({ ...classLabel(model, ids[t][b], pred), panels }))],
+      rows: [{ label: 'Class-independent', detail: 'attention-based maps', panels: independent }, ...groups.values(), ...perClass.map((panels, t) => ({ ...classLabel(model, ids[t][b], pred), group: ids.length > 1 ? `explained class #${t + 1}` : 'explained class', panels }))],
       attention: tiles,
       attentionFile,
     });

@@ -36,6 +36,8 @@ export interface ReportPanel {
 export interface ReportRow {
   label: string;
   detail?: string;
+  /** The overview's column-group header (default: label), the same for every image. */
+  group?: string;
   panels: ReportPanel[];
 }
 
@@ -180,7 +182,7 @@ export class ExplainReportBuilder {
     const detailed = index < this.detailLimit;
     const rows = im.rows.filter((row) => row.panels.length);
     if (!this.overviewHead) {
-      const groups = rows.map((row, r) => `<th colspan="${row.panels.length}" class="group">${esc(row.label.startsWith('Class ') ? `explained class #${rows.slice(0, r).filter((x) => x.label.startsWith('Class ')).length + 1} (its id in the cell's tooltip)` : row.label)}</th>`).join('');
+      const groups = rows.map((row) => `<th colspan="${row.panels.length}" class="group">${esc(row.group ?? row.label)}</th>`).join('');
       const titles = rows.flatMap((row) => row.panels.map((p) => `<th title="${esc(p.description ?? '')}">${esc(p.title)}</th>`)).join('');
       this.overviewHead = `<thead><tr><th></th><th></th>${groups}</tr><tr><th>image</th><th>input</th>${titles}</tr></thead>`;
     }

@@ -36,9 +36,8 @@ ${METHODS.map((m) => `                       ${m.name.padEnd(13)} ${m.descriptio
                      concept CDAM with the mean final CLS feature of the examples
   --out DIR          where to write PNGs and report.html (default ./vitlens-out)
   --size PX          longer side of each picture (default: image size, at least 224)
-  --colormap NAME    colour map of unsigned maps: ${COLORMAPS.filter((c) => !DIVERGING_COLORMAPS.includes(c)).join(', ')}
-                     (default ${colormapFor(false)}); signed maps always use a diverging map
-                     (${DIVERGING_COLORMAPS.join(', ')}), which only --colormap ${DIVERGING_COLORMAPS[0]} names
+  --colormap NAME    colour map of unsigned maps: ${COLORMAPS.filter((c) => !DIVERGING_COLORMAPS.includes(c)).map((c) => (c === colormapFor(false) ? `${c} (default)` : c)).join(', ')};
+                     signed maps always use the diverging ${DIVERGING_COLORMAPS.join(', ')}, centred on zero
   --top K            predictions listed per image (default 5)
   --batch N          images per GPU batch (default 16)
   --report-limit N   images with a full section in report.html (default 50; the overview

@@ -97,11 +97,15 @@ export function scaleImage(img: RawImage, width: number, height: number): RgbIma
   const rgb = toRgb(img);
   if (rgb.width === width && rgb.height === height) return rgb;
   const out = new Uint8Array(width * height * 3);
+  const src = rgb.data;
   for (let y = 0; y < height; y++) {
     const sy = nearestIndex(y, height, rgb.height);
     for (let x = 0; x < width; x++) {
       const s = (sy * rgb.width + nearestIndex(x, width, rgb.width)) * 3;
-      out.set(rgb.data.subarray(s, s + 3), (y * width + x) * 3);
+      const o = (y * width + x) * 3;
+      out[o] = src[s];
+      out[o + 1] = src[s + 1];
+      out[o + 2] = src[s + 2];
     }
   }
   return { data: out, width, height, channels: 3 };
@@ -160,15 +164,17 @@ export function overlayMap(base: RawImage, map: ArrayLike<number>, grid: readonl
   const cols = patchIndex(W, base.width, aw, grid[1]);
   const out = img.data;
   const span = range[1] - range[0] || 1;
+  // One colour per patch, looked up once.
+  const colours = new Float32Array(map.length * 3);
+  for (let i = 0; i < map.length; i++) colours.set(colorAt(cmap, (map[i] - range[0]) / span).map((c) => c * a), i * 3);
   for (let y = 0; y < H; y++) {
     if (rows[y] < 0) continue;
+    const row = rows[y] * grid[1];
     for (let x = 0; x < W; x++) {
       if (cols[x] < 0) continue;
       const o = (y * W + x) * 3;
-      const [r, g, b] = colorAt(cmap, (map[rows[y] * grid[1] + cols[x]] - range[0]) / span);
-      out[o] = Math.round(out[o] * (1 - a) + r * a);
-      out[o + 1] = Math.round(out[o + 1] * (1 - a) + g * a);
-      out[o + 2] = Math.round(out[o + 2] * (1 - a) + b * a);
+      const c = (row + cols[x]) * 3;
+      for (let k = 0; k < 3; k++) out[o + k] = Math.round(out[o + k] * (1 - a) + colours[c + k]);
     }
   }
   return { image: img, range, colormap: name, status };

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { methodByName } from '../src/explain/registry.js';
 import { readImageFileSync } from '../src/io/decode-node.js';
 import { writePng } from '../src/io/encode-node.js';
-import { overlayMap, scaleImage, tileImages } from '../src/io/picture.js';
+import { overlayMap, scaleImage, tileImages } from '../src/render/picture.js';
 import { resizeAndCrop } from '../src/io/preprocess.js';
 import { imageBatch } from '../src/model/input.js';
 import { createNodeContext } from '../src/node/device.js';

@@ -28,12 +28,14 @@ export { remapToTimm } from './convert/timm-remap.js';
 export { fromImageData, toRgb, toGray, dropAlpha, stackBatch, type RawImage, type ImageDataLike } from './io/image.js';
 export { preprocess, resizeAndCrop, resolveDataConfig, normalizeToTensor, type DataConfig, type PretrainedCfg } from './io/preprocess.js';
 export { resizePil, resizeFloatAntialiased, upsampleBilinear } from './io/resize.js';
-export { colormap, colorAt, cssGradient, COLORMAPS, type Colormap, type ColormapName } from './io/colormap.js';
+export { colormap, colorAt, cssGradient, colormapFor, COLORMAPS, DIVERGING_COLORMAPS, type Colormap, type ColormapName } from './render/colormap.js';
+export { mapStatus, type MapStatus } from './render/map-status.js';
+export { withPngText, readPngText } from './render/png-text.js';
 export {
-  overlayMap, heatmapImage, attentionTiles, attentionGridPicture, tileImages, toImageData, mapRange, displaySize, scaleImage,
+  overlayMap, heatmapImage, attentionTiles, attentionGridPicture, tileImages, toImageData, mapRange, displaySize, scaleImage, nearestIndex,
   type MapPicture, type PictureOptions,
-} from './io/picture.js';
-export { renderExplainReport, type ExplainReport, type ReportImage, type ReportRow, type ReportPanel, type PngEncoder } from './report/explain-report.js';
+} from './render/picture.js';
+export { renderExplainReport, ExplainReportBuilder, type ExplainReport, type ReportMeta, type ReportLimits, type ReportImage, type ReportRow, type ReportPanel, type PngEncoder } from './report/explain-report.js';
 
 import { GpuContext, type GpuContextOptions } from './gpu/context.js';
 

@@ -239,8 +239,8 @@ async function mapChecks(rows: Rows, g: GoldenCase, model: VisionTransformer, x:
   if (has('gradcam') || has('gradcam_raw')) {
     await guarded(rows, 'maps', 'gradcam', async () => {
       const r = await gradCam(model, x, cl());
-      each('gradcam', r.gradcam);
-      each('gradcam_raw', r.raw);
+      each('gradcam', r);
+      each('gradcam_raw', { ...r, maps: r.raw });
     });
   }
   if (g.has('cdam_concept') && g.has('concept_vector')) {

@@ -6,7 +6,7 @@
  * resolves `vitlens` to the browser entry (src/index.ts). The last run's numbers are also kept
  * in `window.vitlensDemo`, for the browser test (test/browser/) and for poking at in the console.
  */
-import { createContext, explain, fromImageData, imageBatch, logitsOf, loadModelFromBytes, overlayMap, toImageData, topK, type VisionTransformer } from 'vitlens';
+import { createContext, explain, fromImageData, imageBatch, logitsOf, loadModelFromBytes, overlayMap, resizeAndCrop, toImageData, topK, type RawImage, type VisionTransformer } from 'vitlens';
 
 const IMAGES = ['0-t-shirt-top', '1-trouser', '2-pullover', '3-dress', '4-coat', '5-sandal', '6-shirt', '7-sneaker', '8-bag', '9-ankle-boot'];
 const METHODS = ['rollout', 'grad-rollout', 'cdam', 'gradcam'];
@@ -72,6 +72,14 @@ async function loadImage(name: string): Promise<ImageData> {
   return g.getImageData(0, 0, img.naturalWidth, img.naturalHeight);
 }
 
+/** Puts a picture's pixels on a canvas of its own size. */
+function draw(canvas: HTMLCanvasElement, img: RawImage): void {
+  const pic = toImageData(img);
+  canvas.width = pic.width;
+  canvas.height = pic.height;
+  canvas.getContext('2d')!.putImageData(new ImageData(pic.data, pic.width, pic.height), 0, 0);
+}
+
 async function start(): Promise<VisionTransformer> {
   if (!('gpu' in navigator)) throw new Error('this browser has no WebGPU (navigator.gpu is missing): use a recent Chrome, Edge or Safari, over https or localhost');
   const adapter = await navigator.gpu.requestAdapter();
@@ -110,11 +118,13 @@ async function run(model: VisionTransformer): Promise<void> {
     const m = await timed(method.name, () => method.run({ model, images: x, targets: 'top' }));
     const map = m.maps[0][0];
 
-    // The map over the image, at 224 px: a picture of plain pixels, handed to the canvas.
-    const pic = toImageData(overlayMap(image, map, m.grid, m.signed, { size: 224 }).image);
-    overlayCanvas.width = pic.width;
-    overlayCanvas.height = pic.height;
-    overlayCanvas.getContext('2d')!.putImageData(new ImageData(pic.data, pic.width, pic.height), 0, 0);
+    // vitlens' one resampling rule: the input as the model saw it (after timm's resize and crop)
+    // and the map as one flat block per patch, both enlarged nearest-neighbour. The input canvas
+    // holds the model's pixels and the page enlarges it with `image-rendering: pixelated`; the
+    // overlay is drawn at 224 px by vitlens with the same rule.
+    const view = resizeAndCrop(image, model.config.pretrained);
+    draw(inputCanvas, view);
+    draw(overlayCanvas, overlayMap(view, map, m.grid, m.signed, { size: 224 }).image);
 
     const labels = model.config.labelNames;
     const top = topK(logits, 3, labels);

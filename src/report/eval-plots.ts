@@ -6,11 +6,51 @@
  */
 import { escapeHtml as esc } from './html.js';
 
-/** Distinguishable colours for up to 12 series; later series reuse them with a dashed stroke. */
-export const PALETTE = ['#1f5fa8', '#d1495b', '#2a9d3f', '#e08a00', '#7b4fb0', '#2bb3b3', '#8c564b', '#c2449e', '#5a5a5a', '#a3a300', '#0f8a6e', '#e05a2b'];
+/**
+ * Series styles. Charts here carry up to ~16 methods, more than any palette of well-separated
+ * colours: every series gets its own hue (16 hues around the colour wheel, visited in steps of
+ * 7/16 so neighbours in the legend are far apart), and on top of that a dash pattern and a
+ * marker shape whose cycles (3 and 5) differ from each other, so two lines never look alike
+ * even where hues are close. Black is kept for the reference series (the random control).
+ */
+const HUES = 16;
+const DASHES = ['', '7 3', '2 2.5'];
+const MARKERS = ['circle', 'square', 'triangle', 'diamond', 'cross'] as const;
+type Marker = (typeof MARKERS)[number];
 
-export const seriesColor = (i: number) => PALETTE[i % PALETTE.length];
-const seriesDash = (i: number) => (i < PALETTE.length ? '' : i < 2 * PALETTE.length ? '6 3' : '2 2');
+export interface SeriesStyle {
+  color: string;
+  dash: string;
+  marker: Marker | 'none';
+  width: number;
+}
+
+/** The colour of series i (its own hue up to 16 series). */
+export const seriesColor = (i: number) => {
+  const hue = ((i * 7) % HUES) * (360 / HUES);
+  // Yellows and greens read poorly on white at the same lightness as blues: darker there.
+  const light = hue >= 40 && hue <= 160 ? 36 : 46;
+  return `hsl(${hue.toFixed(1)},72%,${light}%)`;
+};
+
+/** The style of series i; the reference series is black, thick and dashed. */
+export function seriesStyle(i: number, reference = false): SeriesStyle {
+  if (reference) return { color: '#000', dash: '9 4', marker: 'none', width: 3.5 };
+  return { color: seriesColor(i), dash: DASHES[i % DASHES.length], marker: MARKERS[i % MARKERS.length], width: 2 };
+}
+
+function marker(kind: Marker | 'none', x: number, y: number, color: string): string {
+  const r = 3.6;
+  const at = (pts: [number, number][]) => `M${pts.map(([a, b]) => `${(x + a).toFixed(1)},${(y + b).toFixed(1)}`).join('L')}Z`;
+  switch (kind) {
+    case 'circle': return `<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="${r}" fill="${color}"/>`;
+    case 'square': return `<path d="${at([[-r, -r], [r, -r], [r, r], [-r, r]])}" fill="${color}"/>`;
+    case 'triangle': return `<path d="${at([[0, -r - 1], [r + 0.5, r], [-r - 0.5, r]])}" fill="${color}"/>`;
+    case 'diamond': return `<path d="${at([[0, -r - 1], [r + 1, 0], [0, r + 1], [-r - 1, 0]])}" fill="${color}"/>`;
+    case 'cross': return `<path d="M${x - r},${y - r}L${x + r},${y + r}M${x - r},${y + r}L${x + r},${y - r}" stroke="${color}" stroke-width="2"/>`;
+    default: return '';
+  }
+}
 
 const FONT = 'font-family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif"';
 const fmt = (v: number) => {
@@ -62,13 +102,13 @@ function svgOpen(f: Frame, title: string): string {
     `<text x="${f.left}" y="18" font-size="14" font-weight="600" fill="#222">${esc(title)}</text>`;
 }
 
-function legend(names: string[], x: number, y: number, kind: 'line' | 'box'): string {
-  return names.map((n, i) => {
+/** A legend of line series (line, dash and marker as drawn); the reference first and in bold. */
+function legend(entries: { name: string; style: SeriesStyle; reference: boolean }[], x: number, y: number): string {
+  const order = [...entries.filter((e) => e.reference), ...entries.filter((e) => !e.reference)];
+  return order.map((e, i) => {
     const yy = y + i * 18;
-    const mark = kind === 'line'
-      ? `<line x1="${x}" y1="${yy}" x2="${x + 22}" y2="${yy}" stroke="${seriesColor(i)}" stroke-width="2.5" stroke-dasharray="${seriesDash(i)}"/>`
-      : `<rect x="${x + 4}" y="${yy - 6}" width="14" height="12" fill="${seriesColor(i)}" fill-opacity="0.8"/>`;
-    return `${mark}<text x="${x + 28}" y="${yy + 4}" fill="#222">${esc(n)}</text>`;
+    const mark = `<line x1="${x}" y1="${yy}" x2="${x + 26}" y2="${yy}" stroke="${e.style.color}" stroke-width="${e.style.width}" stroke-dasharray="${e.style.dash}"/>${marker(e.style.marker, x + 13, yy, e.style.color)}`;
+    return `${mark}<text x="${x + 32}" y="${yy + 4}" fill="#222"${e.reference ? ' font-weight="700"' : ''}>${esc(e.name)}</text>`;
   }).join('');
 }
 
@@ -76,6 +116,8 @@ export interface LineSeries {
   name: string;
   /** y per x (NaN / null = gap). */
   y: (number | null)[];
+  /** The series the others are read against (the random control): black, thick, dashed, on top. */
+  reference?: boolean;
 }
 
 export interface LinePlotOptions {
@@ -117,23 +159,32 @@ export function linePlot(o: LinePlotOptions): string {
     parts.push(`<line x1="${f.left}" x2="${f.left + pw}" y1="${Y(o.yRef)}" y2="${Y(o.yRef)}" stroke="#888" stroke-dasharray="4 3"/>`);
   }
   parts.push(`<rect x="${f.left}" y="${f.top}" width="${pw}" height="${ph}" fill="none" stroke="#999"/>`);
-  o.series.forEach((s, i) => {
+  // Colours and shapes go by position among the non-reference series, so adding the control
+  // does not change anyone else's style; the reference is drawn last, on top.
+  let k = 0;
+  const styled = o.series.map((s) => ({ s, reference: !!s.reference, style: seriesStyle(s.reference ? 0 : k++, s.reference) }));
+  const every = Math.max(1, Math.ceil(xs.length / 8));
+  for (const { s, style } of [...styled.filter((e) => !e.reference), ...styled.filter((e) => e.reference)]) {
     let d = '';
     let pen = false;
-    s.y.forEach((v, k) => {
+    s.y.forEach((v, j) => {
       if (v === null || !Number.isFinite(v)) {
         pen = false;
         return;
       }
-      d += `${pen ? 'L' : 'M'}${X(xs[k]).toFixed(1)},${Y(v).toFixed(1)}`;
+      d += `${pen ? 'L' : 'M'}${X(xs[j]).toFixed(1)},${Y(v).toFixed(1)}`;
       pen = true;
     });
-    parts.push(`<path d="${d}" fill="none" stroke="${seriesColor(i)}" stroke-width="2" stroke-dasharray="${seriesDash(i)}"><title>${esc(s.name)}</title></path>`);
-    if (categorical) s.y.forEach((v, k) => v !== null && Number.isFinite(v) && parts.push(`<circle cx="${X(xs[k]).toFixed(1)}" cy="${Y(v).toFixed(1)}" r="2.5" fill="${seriesColor(i)}"/>`));
-  });
+    parts.push(`<path d="${d}" fill="none" stroke="${style.color}" stroke-width="${style.width}" stroke-dasharray="${style.dash}"><title>${esc(s.name)}</title></path>`);
+    // Markers on a sparse, per-series offset subset of points (all points on categorical axes).
+    const offset = categorical ? 0 : styled.findIndex((e) => e.s === s) % every;
+    s.y.forEach((v, j) => {
+      if (v !== null && Number.isFinite(v) && (categorical || j % every === offset)) parts.push(marker(style.marker, X(xs[j]), Y(v), style.color));
+    });
+  }
   parts.push(`<text x="${f.left + pw / 2}" y="${f.height - 8}" text-anchor="middle" fill="#222">${esc(o.xLabel)}</text>`);
   parts.push(`<text transform="translate(16,${f.top + ph / 2}) rotate(-90)" text-anchor="middle" fill="#222">${esc(o.yLabel)}</text>`);
-  parts.push(legend(o.series.map((s) => s.name), f.width - legendW + 8, f.top + 8, 'line'));
+  parts.push(legend(styled.map((e) => ({ name: e.s.name, style: e.style, reference: e.reference })), f.width - legendW + 8, f.top + 8));
   parts.push('</svg>');
   return parts.join('');
 }
@@ -144,6 +195,8 @@ export interface Box {
   q: number[];
   mean: number;
   count: number;
+  /** The control: drawn in black. */
+  reference?: boolean;
 }
 
 export interface BoxPlotOptions {
@@ -170,8 +223,8 @@ export function boxPlot(o: BoxPlotOptions): string {
   if (o.xRef !== undefined) parts.push(`<line x1="${X(o.xRef)}" x2="${X(o.xRef)}" y1="${f.top}" y2="${f.top + ph}" stroke="#888" stroke-dasharray="4 3"/>`);
   o.boxes.forEach((b, i) => {
     const cy = f.top + i * row + row / 2;
-    const c = seriesColor(i);
-    parts.push(`<text x="${f.left - 8}" y="${cy + 4}" text-anchor="end" fill="#222">${esc(b.name)}</text>`);
+    const c = b.reference ? '#000' : seriesColor(i);
+    parts.push(`<text x="${f.left - 8}" y="${cy + 4}" text-anchor="end" fill="#222"${b.reference ? ' font-weight="700"' : ''}>${esc(b.name)}</text>`);
     if (!b.count || b.q.some((v) => !Number.isFinite(v))) {
       parts.push(`<text x="${f.left + 4}" y="${cy + 4}" fill="#888">no values</text>`);
       return;
@@ -200,6 +253,8 @@ export function boxPlot(o: BoxPlotOptions): string {
 
 export interface BarGroup {
   name: string;
+  /** The control: its bars drawn in black, its name in bold. */
+  reference?: boolean;
   /** One value per series, with an optional error (± std). */
   values: { v: number; err?: number }[];
 }
@@ -229,15 +284,15 @@ export function barPlot(o: BarPlotOptions): string {
   }
   o.groups.forEach((g, i) => {
     const y = f.top + i * row + 5;
-    parts.push(`<text x="${f.left - 8}" y="${y + (o.seriesNames.length * bar) / 2 + 4}" text-anchor="end" fill="#222">${esc(g.name)}</text>`);
+    parts.push(`<text x="${f.left - 8}" y="${y + (o.seriesNames.length * bar) / 2 + 4}" text-anchor="end" fill="#222"${g.reference ? ' font-weight="700"' : ''}>${esc(g.name)}</text>`);
     g.values.forEach((v, k) => {
       if (!Number.isFinite(v.v)) return;
       const yy = y + k * bar;
-      parts.push(`<rect x="${X(Math.min(0, v.v))}" y="${yy}" width="${Math.max(0.5, Math.abs(X(v.v) - X(0)))}" height="${bar - 1}" fill="${seriesColor(k)}" fill-opacity="0.85"><title>${esc(`${g.name}, ${o.seriesNames[k]}: ${fmt(v.v)}${v.err !== undefined ? ` ± ${fmt(v.err)}` : ''}`)}</title></rect>`);
+      parts.push(`<rect x="${X(Math.min(0, v.v))}" y="${yy}" width="${Math.max(0.5, Math.abs(X(v.v) - X(0)))}" height="${bar - 1}" fill="${g.reference ? '#000' : seriesColor(k)}" fill-opacity="${g.reference ? 0.75 - 0.35 * k : 0.85}"><title>${esc(`${g.name}, ${o.seriesNames[k]}: ${fmt(v.v)}${v.err !== undefined ? ` ± ${fmt(v.err)}` : ''}`)}</title></rect>`);
       if (v.err !== undefined && Number.isFinite(v.err)) parts.push(`<line x1="${X(v.v - v.err)}" x2="${X(v.v + v.err)}" y1="${yy + bar / 2 - 0.5}" y2="${yy + bar / 2 - 0.5}" stroke="#333"/>`);
     });
   });
-  if (o.xRef !== undefined) parts.push(`<line x1="${X(o.xRef)}" x2="${X(o.xRef)}" y1="${f.top}" y2="${f.top + ph}" stroke="#888" stroke-dasharray="4 3"/>`);
+  if (o.xRef !== undefined) parts.push(`<line x1="${X(o.xRef)}" x2="${X(o.xRef)}" y1="${f.top}" y2="${f.top + ph}" stroke="#000" stroke-width="2.5" stroke-dasharray="8 4"/>`);
   parts.push(`<rect x="${f.left}" y="${f.top}" width="${pw}" height="${ph}" fill="none" stroke="#999"/>`);
   parts.push(`<text x="${f.left + pw / 2}" y="${f.top + ph + 36}" text-anchor="middle" fill="#222">${esc(o.xLabel)}</text>`);
   o.seriesNames.forEach((n, k) => {

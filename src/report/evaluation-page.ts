@@ -6,7 +6,7 @@
  */
 import type { StatsSummary } from '../explain/evaluate/metrics.js';
 import { topCount } from '../explain/evaluate/metrics.js';
-import { methodTitle, type EvaluationReport } from '../explain/evaluate/run.js';
+import { methodTitle, RANDOM_METHOD, type EvaluationReport } from '../explain/evaluate/run.js';
 import { barPlot, boxPlot, heatmap, linePlot } from './eval-plots.js';
 import { escapeHtml as esc } from './html.js';
 
@@ -21,6 +21,50 @@ export interface EvaluationPageOptions {
 const num = (v: number | null | undefined, d = 2) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(d));
 const pm = (s: StatsSummary | undefined, d = 2) => (!s || !s.count ? '—' : `${num(s.mean, d)} ± ${num(s.std, d)}`);
 const pct = (v: number) => `${(100 * v).toFixed(0)}%`;
+
+/**
+ * The works the experiments follow, named as readers know them (the shared source folder numbers
+ * them; those numbers mean nothing to a reader).
+ */
+export const SOURCES = {
+  lopes: { cite: 'Lopes et al. 2024', full: 'N. Lopes, M. Thiaw, Z. Oumzil, F. Reynal: “Explainability for Vision Transformers”, MAP583 project presentation, École Polytechnique, 2024' },
+  chalom: { cite: 'Chalom 2023', full: 'J. Chalom: “GradCAM: Explaining Transformer Models (From a Vision Perspective)”, MSc talk, 2023' },
+  brocki: { cite: 'Brocki & Chung', full: 'L. Brocki, N. C. Chung: “Class-Discriminative Attention Maps for Vision Transformers”' },
+} as const;
+
+const cite = (k: keyof typeof SOURCES) => `<a href="#sources">${esc(SOURCES[k].cite)}</a>`;
+
+/**
+ * Splits off the columns (after the first) whose cells are the same in every row: they say
+ * nothing about the methods. Returns the table without them and the dropped (header, value) pairs.
+ */
+export function dropConstantColumns(headers: string[], rows: string[][]): { headers: string[]; rows: string[][]; constant: [string, string][] } {
+  const keep = headers.map((_, c) => c === 0 || rows.length < 2 || rows.some((r) => r[c] !== rows[0][c]));
+  return {
+    headers: headers.filter((_, c) => keep[c]),
+    rows: rows.map((r) => r.filter((_, c) => keep[c])),
+    constant: headers.flatMap((h, c) => (keep[c] ? [] : [[h, rows[0]?.[c] ?? ''] as [string, string]])),
+  };
+}
+
+/** The settings as readable rows (what each is, not the JSON key). */
+export function settingsRows(r: EvaluationReport): [string, string][] {
+  const s = r.settings;
+  const f = s.fgsm;
+  const known: [string, string][] = [
+    ['Methods', s.methods.join(', ')],
+    ['Metrics', s.metrics.join(', ')],
+    ['Agreement references', s.references.join(', ')],
+    ['Explained class', s.explainedClass],
+    ['Deletion / insertion', `${s.deletionImages} images, ${s.deletionSteps ?? 'one per patch'} steps, ${s.deletionBaseline} baseline`],
+    ['FGSM', `${s.fgsmImages} images, top ${pct(f.q)} of patches, step ${num(f.eps * 255, 1)}/255, at most ${f.maxSteps} steps, target ${f.target}`],
+    ['Sanity checks', `${s.sanityImages} images`],
+    ['Seed', `${s.seed} (random control and re-initialised weights)`],
+  ];
+  const shown = new Set(['methods', 'metrics', 'references', 'explainedClass', 'deletionImages', 'deletionSteps', 'deletionBaseline', 'fgsmImages', 'fgsm', 'sanityImages', 'seed']);
+  const rest = Object.entries(s).filter(([k]) => !shown.has(k)).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)] as [string, string]);
+  return [...known, ...rest];
+}
 
 function htmlTable(headers: string[], rows: string[][]): string {
   return `<table><thead><tr>${headers.map((h, i) => `<th${i ? ' class="n"' : ''}>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
@@ -53,8 +97,9 @@ dt { color: #5f5f66; }
 dd { margin: 0; }
 `;
 
-function figure(svg: string, caption: string): string {
-  return `<figure><div class="scroll">${svg}</div><figcaption>${esc(caption)}</figcaption></figure>`;
+/** A chart with its caption (plain text, or `{ html }` for a caption with links). */
+function figure(svg: string, caption: string | { html: string }): string {
+  return `<figure><div class="scroll">${svg}</div><figcaption>${typeof caption === 'string' ? esc(caption) : caption.html}</figcaption></figure>`;
 }
 
 export function evaluationPage(r: EvaluationReport, opts: EvaluationPageOptions = {}): string {
@@ -86,17 +131,17 @@ export function evaluationPage(r: EvaluationReport, opts: EvaluationPageOptions 
     const a = r.agreement;
     const k = topCount(P, 0.1);
     body.push('<h2>Agreement with the reference maps</h2>');
-    body.push(`<p>Per image, the Spearman rank correlation (ties as average ranks) between a method's patch scores and a reference map, and the share of the reference's top-10% patches (${k} of ${P}) that are also among the method's. <b>Blank-out</b> (seed 000): drop of the predicted class's probability when a patch is set to black. <b>Token ablation</b> (seed 003): drop of its logit when the patch token is removed. Chance level: Spearman 0, top-10% ≈ ${num(k / P)}.</p>`);
+    body.push(`<p>Per image, the Spearman rank correlation (ties as average ranks) between a method's patch scores and a reference map, and the share of the reference's top-10% patches (${k} of ${P}) that are also among the method's. <b>Blank-out</b> (as in ${cite('lopes')}): drop of the predicted class's probability when a patch is set to black. <b>Token ablation</b> (${cite('brocki')}): drop of its logit when the patch token is removed. Chance level: Spearman 0, top-10% ≈ ${num(k / P)}.</p>`);
     const headers = ['Method'];
     for (const ref of a.references) headers.push(`Spearman vs ${a.referenceTitles[ref]}`, `top-10% vs ${a.referenceTitles[ref]}`, `Pearson vs ${a.referenceTitles[ref]}`);
     body.push(`<div class="scroll">${htmlTable(headers, Object.entries(a.methods).map(([m, pr]) => [t(m), ...a.references.flatMap((ref) => [pm(pr[ref].spearman), pm(pr[ref].top10), pm(pr[ref].pearson)])]))}</div>`);
     for (const ref of a.references) {
-      const boxes = Object.entries(a.methods).map(([m, pr]) => ({ name: t(m), q: pr[ref].spearman.quantiles, mean: pr[ref].spearman.mean, count: pr[ref].spearman.count }));
-      body.push(figure(boxPlot({ title: `Spearman with ${a.referenceTitles[ref]}, per image`, xLabel: 'Spearman rank correlation', boxes, xRange: [-1, 1], xRef: 0 }), `Distribution over images of each method's Spearman correlation with the ${a.referenceTitles[ref]} map. Dashed line: chance (0).`));
+      const boxes = Object.entries(a.methods).map(([m, pr]) => ({ name: t(m), q: pr[ref].spearman.quantiles, mean: pr[ref].spearman.mean, count: pr[ref].spearman.count, reference: m === RANDOM_METHOD.name }));
+      body.push(figure(boxPlot({ title: `Spearman with ${a.referenceTitles[ref]}, per image`, xLabel: 'Spearman rank correlation', boxes, xRange: [-1, 1], xRef: 0 }), `Distribution over images of each method's Spearman correlation with the ${a.referenceTitles[ref]} map. Dashed line: chance (0)${a.methods[RANDOM_METHOD.name] ? '; in black: the random control' : ''}.`));
     }
     const names = a.pairwise.names.map(t);
     body.push('<h3>Agreement between methods</h3>');
-    body.push(figure(heatmap({ title: 'Mean Spearman between methods', names, values: a.pairwise.mean }), 'Mean over images of the Spearman correlation between the maps of two methods (seed 000 reports rollout vs gradient rollout 0.47, flow vs rollout 0.23 on ImageNet). Red: agree, blue: opposite rankings.'));
+    body.push(figure(heatmap({ title: 'Mean Spearman between methods', names, values: a.pairwise.mean }), { html: `Mean over images of the Spearman correlation between the maps of two methods (${cite('lopes')} report rollout vs gradient rollout 0.47, flow vs rollout 0.23 on ImageNet). Red: agree, blue: opposite rankings.` }));
   }
 
   if (r.deletion) {
@@ -112,9 +157,9 @@ export function evaluationPage(r: EvaluationReport, opts: EvaluationPageOptions 
         xLabel: kind === 'deletion' ? 'fraction of patches removed (most relevant first)' : 'fraction of patches restored (most relevant first)',
         yLabel: 'probability of the predicted class',
         x: d.fractions,
-        series: names.map((m) => ({ name: t(m), y: kind === 'deletion' ? d.methods[m].meanDeletion : d.methods[m].meanInsertion })),
+        series: names.map((m) => ({ name: t(m), y: kind === 'deletion' ? d.methods[m].meanDeletion : d.methods[m].meanInsertion, reference: m === RANDOM_METHOD.name })),
         yRange: [0, 1],
-      }), `Mean over ${n} images; ${d.fractions.length - 1} steps.`));
+      }), `Mean over ${n} images; ${d.fractions.length - 1} steps.${d.methods[RANDOM_METHOD.name] ? ` Black, thick, dashed: the random control (${kind === 'deletion' ? 'removing' : 'restoring'} patches in random order).` : ''}`));
     }
   }
 
@@ -122,24 +167,32 @@ export function evaluationPage(r: EvaluationReport, opts: EvaluationPageOptions 
     const f = r.fgsm;
     const names = Object.keys(f.methods);
     const n = f.methods[names[0]]?.images ?? 0;
-    body.push('<h2>FGSM inside vs outside the explanation (seed 000)</h2>');
-    body.push(`<p>Targeted FGSM towards the second most likely class with steps of ${num(f.eps * 255, 1)}/255, restricted to a method's top ${pct(f.q)} patches (inside) or to the other ${pct(1 - f.q)} (outside), until the prediction flips or ${f.maxSteps} steps pass (a run that never flips counts ${f.maxSteps + 1}). The outside region is ${num((1 - f.q) / f.q, 0)}× larger; the random control shows what "inside" costs for a region of that size chosen blindly. ${n} images.</p>`);
-    body.push(htmlTable(['Method', 'steps inside', 'steps outside', 'flipped inside', 'flipped outside', 'inside faster', 'outside faster'], names.map((m) => {
+    const random = f.methods[RANDOM_METHOD.name];
+    body.push('<h2>FGSM inside vs outside the explanation</h2>');
+    body.push(`<p>As in ${cite('lopes')}: targeted FGSM towards the second most likely class with steps of ${num(f.eps * 255, 1)}/255, restricted to a method's top ${pct(f.q)} patches (inside) or to the other ${pct(1 - f.q)} (outside), until the prediction flips or ${f.maxSteps} steps pass (a run that never flips counts ${f.maxSteps + 1}). The outside region is ${num((1 - f.q) / f.q, 0)}× larger and the same for every method up to which patches it leaves out, so what tells methods apart is the inside: a map that finds the patches the decision rests on needs fewer steps inside than the random control's region of the same size. ${n} images.</p>`);
+    const headers = ['Method', 'steps inside', ...(random ? ['inside − random inside'] : []), 'flipped inside', 'steps outside', 'flipped outside', 'inside faster than outside', 'outside faster than inside'];
+    const rows = names.map((m) => {
       const v = f.methods[m];
-      return [t(m), pm(v.inside, 1), pm(v.outside, 1), pct(v.flippedInside), pct(v.flippedOutside), pct(v.insideFaster), pct(v.outsideFaster)];
-    })));
+      const diff = num(v.inside.mean - random?.inside.mean!, 1).replace(/^-/, '−');
+      const vsRandom = random ? [m === RANDOM_METHOD.name ? '(control)' : /^[−0.]+$/.test(diff) ? '0.0' : diff.startsWith('−') ? diff : `+${diff}`] : [];
+      return [t(m), pm(v.inside, 1), ...vsRandom, pct(v.flippedInside), pm(v.outside, 1), pct(v.flippedOutside), pct(v.insideFaster), pct(v.outsideFaster)];
+    });
+    const table = dropConstantColumns(headers, rows);
+    body.push(htmlTable(table.headers, table.rows));
+    if (table.constant.length) body.push(`<p class="muted">${esc(`The same for every method, so not in the table: ${table.constant.map(([h, v]) => `${h} ${v}`).join('; ')}.`)}</p>`);
+    const outsideDiffers = table.headers.includes('steps outside');
     body.push(figure(barPlot({
       title: 'FGSM steps until the prediction flips',
       xLabel: `steps (mean ± std; budget ${f.maxSteps})`,
-      seriesNames: [`inside the top ${pct(f.q)}`, 'outside'],
-      groups: names.map((m) => ({ name: t(m), values: [{ v: f.methods[m].inside.mean, err: f.methods[m].inside.std }, { v: f.methods[m].outside.mean, err: f.methods[m].outside.std }] })),
+      seriesNames: [`inside the top ${pct(f.q)}`, ...(outsideDiffers ? ['outside'] : [])],
+      groups: names.map((m) => ({ name: t(m), reference: m === RANDOM_METHOD.name, values: [{ v: f.methods[m].inside.mean, err: f.methods[m].inside.std }, ...(outsideDiffers ? [{ v: f.methods[m].outside.mean, err: f.methods[m].outside.std }] : [])] })),
       xRange: [0, f.maxSteps + 1],
-      xRef: f.methods.random ? f.methods.random.inside.mean : undefined,
-    }), f.methods.random ? 'Dashed line: the random control\'s inside mean.' : 'Fewer steps inside = the region matters more to the model.'));
+      xRef: random ? random.inside.mean : undefined,
+    }), random ? "Black dashed line and black bar: the random control's inside. Bars left of the line: the map's region matters more to the model than a random one of the same size." : 'Fewer steps inside = the region matters more to the model (no random control in this run to compare with).'));
   }
 
   if (r.sanity) {
-    body.push('<h2>Sanity checks: parameter randomisation (seed 001)</h2>');
+    body.push(`<h2>Sanity checks: parameter randomisation</h2><p>As in ${cite('chalom')}.</p>`);
     body.push(`<p>Weights re-initialised with timm's initialisation (seed ${s.seed}) — cascading from the classifier down through the blocks to the embedding, or one part at a time — and each method's map recomputed for the same class on ${r.sanity.images} images. Spearman between the map before and after (mean over images); a method that explains the trained model should fall well below 1 once the weights it depends on are random.</p>`);
     for (const mode of ['cascading', 'independent'] as const) {
       const c = r.sanity[mode];
@@ -152,7 +205,7 @@ export function evaluationPage(r: EvaluationReport, opts: EvaluationPageOptions 
           xLabel: mode === 'cascading' ? 'randomised from the top down to' : 'randomised part',
           yLabel: 'Spearman with the original map',
           x: c.levels,
-          series: Object.entries(c.methods).map(([m, v]) => ({ name: t(m), y: (abs ? v.spearmanAbs : v.spearman).map((x) => (x.count ? x.mean : null)) })),
+          series: Object.entries(c.methods).map(([m, v]) => ({ name: t(m), y: (abs ? v.spearmanAbs : v.spearman).map((x) => (x.count ? x.mean : null)), reference: m === RANDOM_METHOD.name })),
           yRange: [-1, 1],
           yRef: 0,
         }), `Mean Spearman over ${r.sanity.images} images${abs ? ', of the absolute values of the maps' : ''}.`));
@@ -162,7 +215,10 @@ export function evaluationPage(r: EvaluationReport, opts: EvaluationPageOptions 
 
   body.push('<h2>Time per image</h2>');
   body.push(htmlTable(['Method', 'ms / image'], Object.entries(r.msPerImage).sort((x, y) => y[1] - x[1]).map(([m, v]) => [t(m), num(v, 1)])));
-  body.push(`<p class="muted">Generated by vitlens eval. Settings: ${esc(JSON.stringify(r.settings))}</p>`);
+  body.push('<h2>Settings</h2>');
+  body.push(htmlTable(['Setting', 'Value'], settingsRows(r)).replace(/ class="n"/g, ''));
+  body.push(`<h2 id="sources">Sources</h2><ul>${Object.values(SOURCES).map((x) => `<li>${esc(x.full)}</li>`).join('')}</ul>`);
+  body.push('<p class="muted">Generated by vitlens eval.</p>');
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { METHODS } from '../../src/explain/registry.js';
 import { decodeImage } from '../../src/io/decode-node.js';
+import { readPngText } from '../../src/render/png-text.js';
+import { encodePng } from '../../src/io/encode-node.js';
 import { repoRoot, runCli, type CliResult } from '../helpers/cli.js';
 
 const images = ['assets/images/1-trouser.png', 'assets/images/7-sneaker.png'];
@@ -15,10 +17,14 @@ const images = ['assets/images/1-trouser.png', 'assets/images/7-sneaker.png'];
 describe('vitlens explain on the bundled model', () => {
   const out = mkdtempSync(join(tmpdir(), 'vitlens-explain-'));
   let r: CliResult;
-  let summary: { report: string; adapter: string; images: { image: string; predictions: { classId: number }[]; files: string[] }[] };
+  let summary: {
+    report: string;
+    adapter: string;
+    images: { image: string; predictions: { classId: number }[]; files: string[]; maps: { file: string; method: string; class?: number; signed: boolean; colormap: string; range: [number, number]; empty?: string }[] }[];
+  };
 
   beforeAll(async () => {
-    r = await runCli(['explain', ...images, '--out', out, '--size', '112', '--class', 'top2', '--concept', 'assets/images/9-ankle-boot.png', '--json']);
+    r = await runCli(['explain', ...images, '--out', out, '--size', '112', '--class', 'top2', '--concept', 'assets/images/9-ankle-boot.png', '--colormap', 'viridis', '--json']);
     summary = JSON.parse(r.stdout);
   }, 180_000);
 
@@ -44,6 +50,22 @@ describe('vitlens explain on the bundled model', () => {
     }
   });
 
+  it('lists every picture in summary.json with its colour map (by signedness), value range, and PNG metadata to match', () => {
+    for (const img of summary.images) {
+      expect(img.maps.map((m) => m.file).sort()).toEqual(img.files.filter((f) => !/(input|attention-grid)\.png$/.test(f)).sort());
+      for (const m of img.maps) {
+        // --colormap viridis recolours unsigned maps only; signed ones stay diverging.
+        expect(m.colormap, m.method).toBe(m.signed ? 'rdbu' : 'viridis');
+        if (m.signed && !m.empty) expect(m.range[0]).toBe(-m.range[1]);
+        const text = readPngText(new Uint8Array(readFileSync(m.file)));
+        const { file, ...entry } = m;
+        expect(JSON.parse(text['vitlens:map']), file).toEqual(entry);
+        if (m.empty) expect(text.Description).toBe(m.empty);
+        else expect(text.Description).toContain(`colour map ${m.colormap}`);
+      }
+    }
+  });
+
   it('writes a self-contained report naming every method, the classes and the adapter', () => {
     const html = readFileSync(summary.report, 'utf8');
     expect(html.startsWith('<!doctype html>')).toBe(true);
@@ -56,7 +78,32 @@ describe('vitlens explain on the bundled model', () => {
     expect(html).not.toContain('<script');
     const inline = html.match(/src="data:image\/png;base64,/g) ?? [];
     expect(inline.length).toBeGreaterThan(2 * METHODS.length);
+    // Overview on top, concept maps in their own group named after the concept, truthful settings.
+    expect(html).toContain('id="overview"');
+    expect(html).toContain('Concept “9-ankle-boot”');
+    expect(html).toMatch(/<h3>Concept “9-ankle-boot”<small>[^<]*<\/small><\/h3><div class="panels"><figure class="panel" title="CDAM towards/);
+    expect(html).toContain('viridis (unsigned maps), rdbu (signed maps');
   });
+
+  it('says on the tile, in the PNG and in summary.json when a map is empty (GradCAM of a blank image)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vitlens-empty-'));
+    const white = join(dir, 'white.png');
+    writeFileSync(white, encodePng({ data: new Uint8Array(28 * 28).fill(255), width: 28, height: 28, channels: 1 }));
+    // On the bundled model, GradCAM for class 1 of an all-white image is ≤ 0 everywhere before its ReLU.
+    const res = await runCli(['explain', white, '--method', 'gradcam', '--class', '1', '--size', '224', '--no-attention', '--out', join(dir, 'out'), '--json']);
+    expect(res.code, res.stderr).toBe(0);
+    const [entry] = JSON.parse(res.stdout).images[0].maps;
+    // "constant map: value 0" until GradCAM's raw map reaches the CLI (then the ReLU reason).
+    expect(entry.empty).toMatch(/^(empty: every value ≤ 0 before the ReLU \(raw -[\d.e-]+ … -[\d.e-]+\)|constant map: value 0)$/);
+    const png = new Uint8Array(readFileSync(entry.file));
+    expect(readPngText(png).Description).toBe(entry.empty);
+    const tile = decodeImage(png, entry.file);
+    let coloured = 0;
+    for (let i = 0; i < tile.data.length; i += 3) if (tile.data[i] !== tile.data[i + 1] || tile.data[i + 1] !== tile.data[i + 2]) coloured++;
+    expect(coloured).toBe(0);
+    const html = readFileSync(join(dir, 'out', 'report.html'), 'utf8');
+    expect(html).toContain(entry.empty);
+  }, 60_000);
 });
 
 describe('vitlens explain on models without a classifier or a class token', () => {

@@ -1,22 +1,20 @@
 /** `vitlens explain`: explanation maps for images as PNGs and one self-contained HTML report. */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, extname, join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { basename, extname, resolve } from 'node:path';
 import { clsAttention } from '../../explain/attention.js';
 import { conceptCdam, conceptVector } from '../../explain/cdam.js';
-import type { ExplanationMaps } from '../../explain/maps.js';
 import { METHODS, type MethodInfo } from '../../explain/registry.js';
 import { resolveClasses } from '../../explain/targets.js';
 import type { Tensor } from '../../gpu/tensor.js';
-import { COLORMAPS, type ColormapName } from '../../io/colormap.js';
-import { encodePng } from '../../io/encode-node.js';
+import { COLORMAPS, DIVERGING_COLORMAPS, colormapFor, describeColormaps, type ColormapName } from '../../render/colormap.js';
 import type { RawImage } from '../../io/image.js';
-import { attentionTiles, displaySize, overlayMap, scaleImage, tileImages, type PictureOptions } from '../../io/picture.js';
+import type { PictureOptions } from '../../render/picture.js';
 import { resizeAndCrop } from '../../io/preprocess.js';
 import { imageBatch } from '../../model/input.js';
-import { classify, type Prediction } from '../../model/predict.js';
+import { classify } from '../../model/predict.js';
 import type { VisionTransformer } from '../../model/vit.js';
 import { createNodeContext } from '../../node/device.js';
-import { renderExplainReport, type ReportImage, type ReportPanel } from '../../report/explain-report.js';
+import { conceptName, ExplainOutput, type MethodRun } from '../explain-output.js';
 import { intOption, listOption, parseArgs, stringOption } from '../args.js';
 import { openImages, openModel, parseClassArgs, parseMethods, resolveClassArgs, type NamedImage } from '../common.js';
 import { CliError } from '../errors.js';
@@ -41,23 +39,14 @@ ${METHODS.map((m) => `                       ${m.name.padEnd(13)} ${m.descriptio
                      concept CDAM with the mean final CLS feature of the examples
   --out DIR          where to write PNGs and report.html (default ./vitlens-out)
   --size PX          longer side of each picture (default: image size, at least 224)
-  --colormap NAME    colour map of unsigned maps: ${COLORMAPS.filter((c) => c !== 'rdbu').join(', ')} (signed maps: rdbu)
+  --colormap NAME    colour map of unsigned maps: ${COLORMAPS.filter((c) => !DIVERGING_COLORMAPS.includes(c)).map((c) => (c === colormapFor(false) ? `${c} (default)` : c)).join(', ')};
+                     signed maps always use the diverging ${DIVERGING_COLORMAPS.join(', ')}, centred on zero
   --top K            predictions listed per image (default 5)
   --batch N          images per GPU batch (default 16)
-  --report-limit N   images shown in report.html (default 50; PNGs are written for all)
+  --report-limit N   images with a full section in report.html (default 50; the overview
+                     at the top lists all, and PNGs are written for all)
   --no-attention     skip the per-layer x per-head attention grids
   --json             print a JSON summary (files, predictions, timings) on stdout`;
-
-interface MethodRun {
-  method: MethodInfo | { name: string; title: string; description: string; classSpecific: boolean };
-  maps: ExplanationMaps;
-}
-
-interface Written {
-  image: string;
-  predictions: Prediction[];
-  files: string[];
-}
 
 /** File-name stems, unique within the run. */
 function stems(images: readonly NamedImage[]): string[] {
@@ -69,8 +58,6 @@ function stems(images: readonly NamedImage[]): string[] {
     return n === 1 ? stem : `${stem}-${n}`;
   });
 }
-
-const slug = (s: string) => s.replace(/[^\w.-]+/g, '_');
 
 export async function explain(argv: string[]): Promise<void> {
   const args = parseArgs(argv, {
@@ -121,20 +108,13 @@ export async function explain(argv: string[]): Promise<void> {
       return [r, ms];
     };
     const time = async <T>(label: string, fn: () => Promise<T>): Promise<T> => (await timed(label, fn))[0];
-    // Each picture is written to disk and inlined in the report: encode it once.
-    const pngs = new WeakMap<RawImage, Uint8Array>();
-    const png = (img: RawImage) => {
-      let bytes = pngs.get(img);
-      if (!bytes) pngs.set(img, (bytes = encodePng(img)));
-      return bytes;
-    };
     try {
       const concept = conceptImages.length ? await time('concept vector', () => withBatch(model, conceptImages.map((c) => c.image), (x) => conceptVector(model, x))) : undefined;
       mkdirSync(outDir, { recursive: true });
       const names = stems(images);
-      const written: Written[] = [];
-      const reportImages: ReportImage[] = [];
       const pictureOpts: PictureOptions = { size, colormap: colormapName };
+      const output = new ExplainOutput({ outDir, model, pictures: pictureOpts, reportLimit });
+      const conceptGroup = concept && { label: `Concept “${conceptName(args.options.get('concept')!, conceptImages.map((c) => c.path))}”`, detail: `CDAM towards the mean final CLS feature of ${conceptImages.length} example image${conceptImages.length === 1 ? '' : 's'}` };
       const batches = Math.ceil(images.length / batchSize);
       for (let first = 0; first < images.length; first += batchSize) {
         const chunk = images.slice(first, first + batchSize);
@@ -152,38 +132,31 @@ export async function explain(argv: string[]): Promise<void> {
           }
           if (concept) {
             const maps = await time('Concept CDAM', () => conceptCdam(model, x, concept));
-            runs.push({ method: { name: 'cdam-concept', title: 'Concept CDAM', description: `CDAM towards the mean feature of ${conceptImages.length} example image(s)`, classSpecific: false }, maps });
+            runs.push({ method: { name: 'cdam-concept', title: 'Concept CDAM', description: `CDAM towards the mean feature of ${conceptImages.length} example image(s)`, classSpecific: false }, maps, group: conceptGroup || undefined });
           }
           const attention = withAttention && model.config.classToken ? await time('attention grid', () => clsAttention(model, x)) : undefined;
           const t = performance.now();
           chunk.forEach((img, b) => {
             const index = first + b;
             const view = resizeAndCrop(img.image, model.config.pretrained);
-            const w = renderImage(model, view, names[index], runs, ids, b, preds[b], { ...pictureOpts, attention: attention?.perHead.map((l) => l.map((h) => h[b])), grid: attention?.grid }, outDir, index < reportLimit, png);
-            written.push({ image: img.path, predictions: preds[b], files: w.files });
-            if (w.report) reportImages.push(w.report);
+            output.addImage(img.path, names[index], view, runs, ids, b, preds[b], attention && { perHead: attention.perHead.map((l) => l.map((h) => h[b])), grid: attention.grid });
           });
           timings.set('pictures', (timings.get('pictures') ?? 0) + performance.now() - t);
         });
       }
-      const t = performance.now();
       const settings: [string, string][] = [
         ['model', `${model.config.architecture} (${stringOption(args, 'model') ?? 'bundled Fashion-MNIST ViT'})`],
         ['input', `${model.config.pretrained.inputSize.join(' x ')}, ${model.config.pretrained.interpolation} resize, crop_pct ${model.config.pretrained.cropPct}`],
         ['methods', methods.map((m) => m.name).join(', ') + (concept ? ', cdam-concept' : '')],
-        ['explained classes', (args.options.get('class') ?? ['top']).join(', ')],
-        ['colour maps', `${colormapName ?? 'turbo'} (unsigned), rdbu (signed)`],
-        ['images', `${images.length}${images.length > reportLimit ? ` (report shows the first ${reportLimit})` : ''}`],
+        ['explained classes', classSpecs.join(', ')],
+        ['colour maps', describeColormaps(colormapName)],
+        ['pictures', 'the input as the model saw it and each map enlarged nearest-neighbour: one flat block per patch'],
+        ['images', `${images.length}${images.length > reportLimit ? ` (sections for the first ${reportLimit}; all in the overview)` : ''}`],
       ];
-      const html = renderExplainReport(
-        { model: model.config.architecture, adapter: ctx.info.name, created: new Date().toISOString(), settings, timings: [...timings, ['total', performance.now() - started]], images: reportImages },
-        png,
-      );
-      const reportPath = join(outDir, 'report.html');
-      writeFileSync(reportPath, html);
-      timings.set('report', performance.now() - t);
-      const summary = JSON.stringify({ report: reportPath, out: outDir, model: model.config.architecture, adapter: ctx.info.name, images: written, timingsMs: Object.fromEntries(timings) }, null, 2);
-      writeFileSync(join(outDir, 'summary.json'), summary);
+      const colormaps = { unsigned: colormapFor(false, colormapName), signed: colormapFor(true, colormapName) };
+      const meta = { model: model.config.architecture, adapter: ctx.info.name, created: new Date().toISOString(), settings, colormaps, timings: [...timings, ['total', performance.now() - started]] as [string, number][] };
+      const { reportPath, summary } = output.finish(meta, { timingsMs: Object.fromEntries(timings) });
+      const written = output.written;
       if (json) {
         console.log(summary);
       } else {
@@ -230,64 +203,4 @@ async function withBatch<T>(model: VisionTransformer, images: RawImage[], fn: (x
   } finally {
     x.release();
   }
-}
-
-function classLabel(model: VisionTransformer, id: number, pred: Prediction[]): { label: string; detail: string } {
-  const name = model.config.labelNames?.[id];
-  const p = pred.find((q) => q.classId === id);
-  return { label: `Class ${id}${name ? ` · ${name}` : ''}`, detail: p ? `${(100 * p.prob).toFixed(1)} %` : '' };
-}
-
-/** Writes one image's pictures and returns the file names and its report section. */
-function renderImage(
-  model: VisionTransformer,
-  view: RawImage,
-  stem: string,
-  runs: MethodRun[],
-  ids: number[][],
-  b: number,
-  pred: Prediction[],
-  opts: PictureOptions & { attention?: Float32Array[][]; grid?: [number, number] },
-  outDir: string,
-  inReport: boolean,
-  png: (img: RawImage) => Uint8Array,
-): { files: string[]; report?: ReportImage } {
-  const dir = join(outDir, stem);
-  mkdirSync(dir, { recursive: true });
-  const files: string[] = [];
-  const save = (name: string, img: RawImage) => {
-    const path = join(dir, name);
-    writeFileSync(path, png(img));
-    files.push(path);
-  };
-  const [W, H] = displaySize(view.width, view.height, opts.size);
-  const input = scaleImage(view, W, H);
-  save('input.png', input);
-  const [ph, pw] = model.config.patchSize;
-  const grid = runs[0]?.maps.grid ?? model.gridFor(view.height, view.width);
-  const pictureOpts = { ...opts, mapArea: [grid[0] * ph, grid[1] * pw] as [number, number] };
-  const independent: ReportPanel[] = [];
-  const perClass: ReportPanel[][] = ids.map(() => []);
-  for (const { method, maps } of runs) {
-    const rows = method.classSpecific ? maps.maps : [maps.maps[0]];
-    rows.forEach((row, t) => {
-      const picture = overlayMap(view, row[b], maps.grid, maps.signed, pictureOpts);
-      const classId = maps.classes?.[t]?.[b];
-      save(method.classSpecific ? `${slug(method.name)}-class${classId}.png` : `${slug(method.name)}.png`, picture.image);
-      const p: ReportPanel = { method: method.name, title: method.title, description: method.description, picture, signed: maps.signed };
-      (method.classSpecific ? perClass[t] : independent).push(p);
-    });
-  }
-  let attention: RawImage[][] | undefined;
-  if (opts.attention && opts.grid) {
-    const tiles = attentionTiles(view, opts.attention, opts.grid, { ...pictureOpts, tile: 96 });
-    save('attention-grid.png', tileImages(tiles, 3));
-    attention = tiles;
-  }
-  if (!inReport) return { files };
-  const rows = [
-    { label: 'Class-independent', detail: 'attention-based maps', panels: independent },
-    ...perClass.map((panels, t) => ({ ...classLabel(model, ids[t][b], pred), panels })),
-  ];
-  return { files, report: { name: stem, input, predictions: pred, rows, attention } };
 }

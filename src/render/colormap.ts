@@ -14,6 +14,30 @@ export type ColormapName = 'viridis' | 'turbo' | 'rdbu' | 'gray';
 
 export const COLORMAPS: readonly ColormapName[] = ['viridis', 'turbo', 'rdbu', 'gray'];
 
+/** Maps centred on a neutral middle colour: the only ones a signed map may be drawn with. */
+export const DIVERGING_COLORMAPS: readonly ColormapName[] = ['rdbu'];
+
+/** What a map is drawn with when nobody asks for anything else. */
+export const DEFAULT_COLORMAPS = { unsigned: 'turbo', signed: 'rdbu' } as const satisfies Record<string, ColormapName>;
+
+/**
+ * The one place that decides which colour map a map is drawn with. A requested map applies to
+ * the maps whose kind it fits: a diverging one to signed maps, any other to unsigned maps. A
+ * signed map is never drawn with a sequential map (its zero would not be the neutral colour and
+ * the two signs would read as "less" and "more"), nor an unsigned map with a diverging one (its
+ * middle value would look like "no effect").
+ */
+export function colormapFor(signed: boolean, requested?: ColormapName): ColormapName {
+  const diverging = requested !== undefined && DIVERGING_COLORMAPS.includes(requested);
+  if (signed) return diverging ? requested : DEFAULT_COLORMAPS.signed;
+  return requested !== undefined && !diverging ? requested : DEFAULT_COLORMAPS.unsigned;
+}
+
+/** The colour maps a run draws with, for settings tables and help texts: "turbo (unsigned), rdbu (signed)". */
+export function describeColormaps(requested?: ColormapName): string {
+  return `${colormapFor(false, requested)} (unsigned maps), ${colormapFor(true, requested)} (signed maps, diverging around zero)`;
+}
+
 const STOPS: Record<ColormapName, string> = {
   viridis:
     '440154470d6048186a482374472d7b4537814240863e49893b528b375b8d33638d2f6b8e2c728e297a8e26828e23898e21918c1f988b' +
@@ -60,7 +84,7 @@ export function colormap(name: ColormapName): Colormap {
   if (!m) {
     const hex = STOPS[name];
     if (!hex) throw new InputError('bad-colormap', `unknown colour map "${name}" (available: ${COLORMAPS.join(', ')})`);
-    m = { name, diverging: name === 'rdbu', lut: buildLut(hex) };
+    m = { name, diverging: DIVERGING_COLORMAPS.includes(name), lut: buildLut(hex) };
     cache.set(name, m);
   }
   return m;

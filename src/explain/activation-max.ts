@@ -10,8 +10,8 @@ import type { Tensor } from '../gpu/tensor.js';
 import type { RawImage } from '../io/image.js';
 import { ascentStep, gaussianBlur, meanAbs, roll, type ImageShape } from '../kernels/explain/image-ops.js';
 import { perturb } from '../kernels/explain/perturb.js';
-import { buildSeed } from '../model/targets.js';
-import type { Seed, VisionTransformer } from '../model/vit.js';
+import { targetGradient } from '../model/targets.js';
+import type { OutputGradient, VisionTransformer } from '../model/vit.js';
 
 export type Unit = { kind: 'class'; classId: number } | { kind: 'channel'; layer: number; channel: number };
 
@@ -87,8 +87,8 @@ export async function activationMaximization(model: VisionTransformer, unit: Uni
   const g = ctx.empty([1, C, H, W]);
   const norm = ctx.empty([1]);
 
-  const seedFor = (fwd: ReturnType<VisionTransformer['forward']>): Seed => {
-    if (unit.kind === 'class') return buildSeed(model, fwd, [{ kind: 'class', classes: unit.classId }]);
+  const outputGradient = (fwd: ReturnType<VisionTransformer['forward']>): OutputGradient => {
+    if (unit.kind === 'class') return targetGradient(model, fwd, [{ kind: 'class', classes: unit.classId }]);
     const { N } = fwd;
     const grad = new Float32Array(N * config.embedDim);
     const NP = model.numPrefix;
@@ -115,7 +115,7 @@ export async function activationMaximization(model: VisionTransformer, unit: Uni
       const dx = Math.round((rand() * 2 - 1) * jitter);
       roll(ctx, x, shifted, s, dy, dx);
       const fwd = model.forward(shifted, { record: true });
-      const bw = model.backward(fwd, seedFor(fwd), ['input']);
+      const bw = model.backward(fwd, outputGradient(fwd), ['input']);
       fwd.release();
       const gi = bw.grads.get('input')!;
       roll(ctx, gi, g, s, -dy, -dx);

@@ -9,7 +9,7 @@
 import { InputError } from '../errors.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { softmaxProbSeed } from '../kernels/seeds.js';
-import type { ForwardResult, Seed, VisionTransformer } from './vit.js';
+import type { ForwardResult, OutputGradient, VisionTransformer } from './vit.js';
 
 export type Target =
   | { kind: 'class'; classes: number | readonly number[] }
@@ -44,8 +44,8 @@ function vectorRows(v: Float32Array, B: number, width: number, what: string): Fl
   return v;
 }
 
-/** Builds the seed for T targets of the same kind family (all on the logits, or all on the latent). */
-export function buildSeed(model: VisionTransformer, fwd: ForwardResult, targets: readonly Target[]): Seed {
+/** The output gradient for T targets of the same kind family (all on the logits, or all on the latent). */
+export function targetGradient(model: VisionTransformer, fwd: ForwardResult, targets: readonly Target[]): OutputGradient {
   const { ctx, config } = model;
   const B = fwd.B;
   const T = targets.length;

@@ -34,13 +34,14 @@ export function classIds(classes: number | readonly number[], B: number, C: numb
 }
 
 function vectorRows(v: Float32Array, B: number, width: number, what: string): Float32Array {
+  // Checked before broadcasting: one NaN in a shared [width] vector poisons every image.
+  for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) throw new InputError('non-finite', `${what} contains ${v[i]} at index ${i}`);
   if (v.length === width) {
     const out = new Float32Array(B * width);
     for (let b = 0; b < B; b++) out.set(v, b * width);
     return out;
   }
   if (v.length !== B * width) throw new InputError('bad-targets', `${what} has ${v.length} values; expected ${width} or B*${width} = ${B * width}`);
-  for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) throw new InputError('non-finite', `${what} contains ${v[i]}`);
   return v;
 }
 

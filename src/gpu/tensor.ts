@@ -10,7 +10,8 @@ import './dispose.js';
 import { InputError } from '../errors.js';
 import type { GpuContext } from './context.js';
 
-export type DType = 'f32' | 'u32';
+/** Element type of a tensor's buffer (4 bytes each): what WGSL reads it as. */
+export type DType = 'f32' | 'u32' | 'i32';
 
 export function numel(shape: readonly number[]): number {
   let n = 1;

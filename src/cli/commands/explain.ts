@@ -109,7 +109,7 @@ export async function explain(argv: string[]): Promise<void> {
 
   const images = openImages(args.positionals);
   const conceptImages = (args.options.get('concept') ?? []).length ? openImages(args.options.get('concept')!) : [];
-  const ctx = await createNodeContext();
+  const ctx = await createNodeContext({ pacedWait: true }); // the CLI owns its process: see node/wait.ts
   try {
     const t0 = performance.now();
     const model = openModel(ctx, stringOption(args, 'model'));

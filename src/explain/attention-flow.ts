@@ -10,20 +10,16 @@ import { requireClassToken, type ExplanationMaps } from './maps.js';
 /** All blocks' attention of image b as one [L, H, N, N] array (the layout flow.ts takes). */
 async function attentionStack(model: VisionTransformer, images: Tensor): Promise<{ per: Float32Array[]; grid: [number, number]; N: number }> {
   const { config } = model;
-  const fwd = model.forward(images, { taps: ['attn.*'] });
-  try {
-    const { B, N } = fwd;
-    const H = config.numHeads;
-    const block = H * N * N;
-    const per = Array.from({ length: B }, () => new Float32Array(config.depth * block));
-    for (let l = 0; l < config.depth; l++) {
-      const a = await fwd.taps.get(`attn.${l}`)!.read();
-      for (let b = 0; b < B; b++) per[b].set(a.subarray(b * block, (b + 1) * block), l * block);
-    }
-    return { per, grid: fwd.grid, N };
-  } finally {
-    fwd.release();
+  using fwd = model.forward(images, { taps: ['attn.*'] });
+  const { B, N } = fwd;
+  const H = config.numHeads;
+  const block = H * N * N;
+  const per = Array.from({ length: B }, () => new Float32Array(config.depth * block));
+  for (let l = 0; l < config.depth; l++) {
+    const a = await fwd.taps.get(`attn.${l}`)!.read();
+    for (let b = 0; b < B; b++) per[b].set(a.subarray(b * block, (b + 1) * block), l * block);
   }
+  return { per, grid: fwd.grid, N };
 }
 
 export interface FlowMapOptions {

@@ -12,6 +12,8 @@ import { ascentStep, gaussianBlur, meanAbs, roll, type ImageShape } from '../ker
 import { perturb } from '../kernels/explain/perturb.js';
 import { targetGradient } from '../model/targets.js';
 import type { OutputGradient, VisionTransformer } from '../model/vit.js';
+import { mulberry32 } from '../random.js';
+import { gaussianWeights } from './baselines.js';
 
 export type Unit = { kind: 'class'; classId: number } | { kind: 'channel'; layer: number; channel: number };
 
@@ -40,22 +42,6 @@ export interface ActivationMaxResult {
   after: number;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gaussianTaps(sigma: number): Float32Array {
-  const r = Math.max(1, Math.ceil(2 * sigma));
-  const w = Float32Array.from({ length: 2 * r + 1 }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
-  const s = w.reduce((a, b) => a + b, 0);
-  return w.map((v) => v / s);
-}
 
 export async function activationMaximization(model: VisionTransformer, unit: Unit, opts: ActivationMaxOptions = {}): Promise<ActivationMaxResult> {
   const { ctx, config } = model;
@@ -75,7 +61,7 @@ export async function activationMaximization(model: VisionTransformer, unit: Uni
   const rand = mulberry32(opts.seed ?? 0);
   const { mean, std } = config.pretrained;
   const bounds = ctx.upload(Float32Array.from({ length: 2 * C }, (_, i) => (Math.floor(i / 2) === i / 2 ? -mean[i / 2] / std[i / 2] : (1 - mean[(i - 1) / 2]) / std[(i - 1) / 2])));
-  const taps = ctx.upload(gaussianTaps(opts.blurSigma ?? 0.5));
+  const blurWeights = ctx.upload(gaussianWeights(opts.blurSigma ?? 0.5));
   // Start from faint noise around mid-grey.
   const grey = ctx.upload(Float32Array.from({ length: C * H * W }, (_, i) => (0.5 - mean[Math.floor(i / (H * W))]) / std[Math.floor(i / (H * W))]), [1, C, H, W]);
   const x = ctx.empty([1, C, H, W]);
@@ -122,7 +108,7 @@ export async function activationMaximization(model: VisionTransformer, unit: Uni
       gi.release();
       meanAbs(ctx, g, norm, s);
       ascentStep(ctx, g, norm, bounds, x, s, lr, decay);
-      if (blurEvery > 0 && (step + 1) % blurEvery === 0) gaussianBlur(ctx, x, shifted, taps, s);
+      if (blurEvery > 0 && (step + 1) % blurEvery === 0) gaussianBlur(ctx, x, shifted, blurWeights, s);
       if (opts.onProgress && ((step + 1) % 10 === 0 || step + 1 === steps)) {
         await ctx.sync();
         opts.onProgress(step + 1, steps);
@@ -136,6 +122,6 @@ export async function activationMaximization(model: VisionTransformer, unit: Uni
     }
     return { input, image: { data: pixels, width: W, height: H, channels: C }, before, after };
   } finally {
-    for (const t of [x, shifted, g, norm, bounds, taps]) t.release();
+    for (const t of [x, shifted, g, norm, bounds, blurWeights]) t.release();
   }
 }

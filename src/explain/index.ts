@@ -8,7 +8,8 @@ export { tokenAblation, type AblationOptions } from './ablation.js';
 export { attentionFlowMaps, abnarRolloutMaps, type FlowMapOptions } from './attention-flow.js';
 export { attentionFlow, abnarRollout, attentionGraph, type AttentionFlowOptions, type FlowVariant } from './flow.js';
 export { gradCam } from './gradcam.js';
-export { occlusion, normalizedFill, type OcclusionOptions } from './occlusion.js';
+export { occlusion, type OcclusionOptions } from './occlusion.js';
+export { normalizedFill } from './baselines.js';
 export {
   saliency, gradientTimesInput, integratedGradients, smoothGrad, integrationRule, pixelMap, patchGrid, attributionMaps,
   type PixelAttributions, type IntegratedGradientsOptions, type SmoothGradOptions, type IgMethod,

@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { abnarRollout, attentionFlow, type FlowVariant } from '../src/explain/flow.js';
+import { abnarRollout, attentionFlow, type FlowVariant } from '../src/explain/attention-graph.js';
 import { parseSafetensors, toFloat32 } from '../src/io/safetensors.js';
 import { mulberry32 as rng } from '../src/random.js';
 

@@ -11,7 +11,7 @@ import type { TensorRef } from '../model/tape.js';
 import type { VisionTransformer } from '../model/vit.js';
 import { chunkSize, selectedPatches, type ProgressFn } from './chunks.js';
 import type { ExplanationMaps } from './maps.js';
-import { resolveClasses, type ClassSpec } from './targets.js';
+import { resolveClasses, type ClassSpec } from './class-specs.js';
 
 export interface AblationOptions {
   /** Ablated sequences per batched forward (default: from a 64 MiB activation budget). */

@@ -12,7 +12,7 @@ import { gradients } from '../model/gradients.js';
 import { classTarget, conceptTarget, type Target } from '../model/targets.js';
 import type { VisionTransformer } from '../model/vit.js';
 import { readMaps, type ExplanationMaps } from './maps.js';
-import { resolveClasses, type ClassSpec } from './targets.js';
+import { resolveClasses, type ClassSpec } from './class-specs.js';
 
 async function cdamFor(model: VisionTransformer, images: Tensor, targets: Target[], method: string): Promise<ExplanationMaps> {
   const { ctx, config } = model;

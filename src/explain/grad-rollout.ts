@@ -20,7 +20,7 @@ import { classTarget } from '../model/targets.js';
 import type { VisionTransformer } from '../model/vit.js';
 import { maxNormalize, readMaps, requireClassToken, type ExplanationMaps } from './maps.js';
 import { chainClsRow, checkDiscardRatio, discardAndNormalize } from './rollout.js';
-import { resolveClasses, type ClassSpec } from './targets.js';
+import { resolveClasses, type ClassSpec } from './class-specs.js';
 
 export interface GradRolloutOptions {
   discardRatio?: number;

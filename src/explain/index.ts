@@ -6,7 +6,7 @@ export { relevance } from './relevance.js';
 export { cdam, conceptCdam, conceptVector } from './cdam.js';
 export { tokenAblation, type AblationOptions } from './ablation.js';
 export { attentionFlowMaps, abnarRolloutMaps, type FlowMapOptions } from './attention-flow.js';
-export { attentionFlow, abnarRollout, attentionGraph, type AttentionFlowOptions, type FlowVariant } from './flow.js';
+export { attentionFlow, abnarRollout, attentionGraph, type AttentionFlowOptions, type FlowVariant } from './attention-graph.js';
 export { gradCam } from './gradcam.js';
 export { occlusion, type OcclusionOptions } from './occlusion.js';
 export { normalizedFill } from './baselines.js';
@@ -15,6 +15,6 @@ export {
   type PixelAttributions, type IntegratedGradientsOptions, type SmoothGradOptions, type IgMethod,
 } from './saliency.js';
 export { activationMaximization, type Unit, type ActivationMaxOptions, type ActivationMaxResult } from './activation-max.js';
-export { resolveClasses, type ClassSpec } from './targets.js';
+export { resolveClasses, type ClassSpec } from './class-specs.js';
 export { maxNormalize, minMaxScale, type ExplanationMaps } from './maps.js';
 export { METHODS, methodByName, type MethodInfo, type MethodContext } from './registry.js';

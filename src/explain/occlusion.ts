@@ -12,7 +12,7 @@ import type { VisionTransformer } from '../model/vit.js';
 import { normalizedFill } from './baselines.js';
 import { chunkSize, selectedPatches, type ProgressFn } from './chunks.js';
 import type { ExplanationMaps } from './maps.js';
-import { resolveClasses, type ClassSpec } from './targets.js';
+import { resolveClasses, type ClassSpec } from './class-specs.js';
 
 /** Moved to baselines.ts; re-exported for the modules that still import it from here. */
 export { normalizedFill } from './baselines.js';

@@ -11,7 +11,7 @@ import { classTarget } from '../model/targets.js';
 import type { VisionTransformer } from '../model/vit.js';
 import { readMaps, requireClassToken, type ExplanationMaps } from './maps.js';
 import { chainClsRow } from './rollout.js';
-import { resolveClasses, type ClassSpec } from './targets.js';
+import { resolveClasses, type ClassSpec } from './class-specs.js';
 
 export async function relevance(model: VisionTransformer, images: Tensor, classes: ClassSpec | readonly ClassSpec[]): Promise<ExplanationMaps> {
   requireClassToken(model, 'relevance');

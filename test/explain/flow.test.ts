@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
-import { abnarRollout, attentionFlow, attentionGraph } from '../../src/explain/flow.js';
+import { abnarRollout, attentionFlow, attentionGraph } from '../../src/explain/attention-graph.js';
 import { LayeredMaxFlow, maxFlowLayered, maxFlowToEachSink, type LayeredGraph } from '../../src/explain/maxflow.js';
 import { goldenCases } from '../helpers/golden.js';
 import { mulberry32 as rng } from '../../src/random.js';

@@ -5,7 +5,7 @@ import { clsAttention } from '../../explain/attention.js';
 import { conceptCdam, conceptVector } from '../../explain/cdam.js';
 import type { ExplanationMaps } from '../../explain/maps.js';
 import { METHODS, type MethodInfo } from '../../explain/registry.js';
-import { resolveClasses, type ClassSpec } from '../../explain/targets.js';
+import { resolveClasses, type ClassSpec } from '../../explain/class-specs.js';
 import type { Tensor } from '../../gpu/tensor.js';
 import { COLORMAPS, type ColormapName } from '../../io/colormap.js';
 import { encodePng } from '../../io/encode-node.js';

@@ -39,6 +39,7 @@ export const TAPS = {
   block: { layered: true, forward: true, grad: 'point', doc: "block l's output [B*N, D]" },
   latent: { layered: false, forward: false, grad: 'point', doc: 'the pooled, normalised feature the head sees [B, D] (in the forward: result.latent)' },
   logits: { layered: false, forward: false, grad: 'point', doc: '[B, C] (in the forward: result.logits)' },
+  probs: { layered: false, forward: true, grad: 'point', doc: 'class probabilities, softmax of the logits [B, C] (computed when kept or recorded)' },
 } as const satisfies Record<string, TapInfo>;
 
 export type TapFamily = keyof typeof TAPS;

@@ -11,7 +11,7 @@ import { InputError } from '../errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { numPrefixTokens, type VitConfig } from './config.js';
-import { attention, average, assemble, gelu, imagePatches, layerNorm, linear, pool, type OpContext, type Param } from './ops/index.js';
+import { attention, average, assemble, gelu, imagePatches, layerNorm, linear, pool, softmax, type OpContext, type Param } from './ops/index.js';
 import type { TokenParams } from './ops/embed.js';
 import { nativeGrid, resamplePosEmbed } from './pos-embed.js';
 import { runBackward, Tape, type BackwardResult, type TensorRef } from './tape.js';
@@ -177,6 +177,11 @@ export class VisionTransformer {
     const zL = this.encode(op, z0, B, N, taps, points, opts.taps);
     const { latent, logits } = this.head(op, zL, B, N, points);
     zL.release();
+    if (logits && (tape || tapMatches(opts.taps, 'probs'))) {
+      const probs = softmax(op, logits, B, this.config.numClasses);
+      this.tap('probs', probs, taps, points, opts.taps);
+      probs.release();
+    }
     return makeResult({ B, N, grid, logits, latent, taps, tape, tapPoints: points });
   }
 

@@ -8,9 +8,9 @@
 import { describe, expect, it } from 'vitest';
 import type { GpuContext } from '../../src/gpu/context.js';
 import type { Tensor } from '../../src/gpu/tensor.js';
-import { attention, average, assemble, gelu, imagePatches, layerNorm, linear, pool, type OpContext, type Param } from '../../src/model/ops/index.js';
+import { attention, average, assemble, gelu, imagePatches, layerNorm, linear, pool, softmax, type OpContext, type Param } from '../../src/model/ops/index.js';
 import { runBackward, Tape } from '../../src/model/tape.js';
-import { assembleCpu, attentionCpu, geluCpu, layerNormOpCpu, linearCpu, patchifyCpu, poolCpu, type F64 } from '../helpers/cpu-ops.js';
+import { assembleCpu, attentionCpu, geluCpu, layerNormOpCpu, linearCpu, patchifyCpu, poolCpu, softmaxCpu, type F64 } from '../helpers/cpu-ops.js';
 import { gpuContext, seededRandom } from '../helpers/gpu.js';
 
 interface Var {
@@ -172,6 +172,12 @@ const CHECKS: OpCheck[] = [
     gpu: (op, t) => pool(op, t.z, { B: 3, N: 5, D, mode, first: mode === 'token' ? 1 : 2 }),
     cpu: (v) => poolCpu(v.z, 3, 5, D, mode, mode === 'token' ? 1 : 2),
   })),
+  {
+    name: 'softmax (rows of 13: not a multiple of the workgroup)',
+    vars: [{ name: 'x', shape: [5, 13], data: rnd(26, [5, 13], 3) }],
+    gpu: (op, t) => softmax(op, t.x, 5, 13),
+    cpu: (v) => softmaxCpu(v.x, 13),
+  },
   {
     name: 'average',
     vars: [

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Tensor } from '../../src/gpu/tensor.js';
+import { definedOpNames } from '../../src/model/ops/define.js';
 import { defineOp, OPS } from '../../src/model/ops/index.js';
 import type { Tape } from '../../src/model/tape.js';
 import { checkTapSelector, knownTaps, selectedOpGradTaps, TAPS, UnknownTapError } from '../../src/model/taps.js';
@@ -26,9 +27,10 @@ export function recordsMustMatchTheirOp(tape: Tape, x: Tensor, y: Tensor): void 
 }
 
 describe('op definitions', () => {
-  it('have unique names and declare only op-gradient taps', () => {
+  it('are all listed in OPS, with unique names, and declare only op-gradient taps', () => {
     const names = OPS.map((o) => o.name);
     expect(new Set(names).size).toBe(names.length);
+    expect([...names].sort()).toEqual(definedOpNames().sort());
     for (const op of OPS) for (const f of op.gradTaps?.families ?? []) expect(TAPS[f].grad).toBe('op');
   });
 

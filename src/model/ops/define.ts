@@ -41,6 +41,11 @@ export interface OpDefinition<Attrs, Saved extends SavedTensors> {
 
 const names = new Set<string>();
 
+/** Names of every op defined so far (tests check that ops/index.ts lists them all). */
+export function definedOpNames(): string[] {
+  return [...names];
+}
+
 /** Declares an op. Throws at module load for a duplicate name or an undeclared gradient tap. */
 export function defineOp<Attrs, Saved extends SavedTensors = Record<never, Tensor>>(
   def: OpDefinition<Attrs, Saved>,

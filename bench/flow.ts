@@ -9,22 +9,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { abnarRollout, attentionFlow, type FlowVariant } from '../src/explain/flow.js';
+import { abnarRollout, attentionFlow, type FlowVariant } from '../src/explain/attention-graph.js';
 import { parseSafetensors, toFloat32 } from '../src/io/safetensors.js';
+import { mulberry32 as rng } from '../src/random.js';
 
 const L = 12, H = 12, N = 197;
 const images = Number(process.argv[2] ?? 5);
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0; // mulberry32
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Softmax rows of N(0, scale^2) logits: peaked like trained attention, one image's (L, H, N, N). */
 function randomAttention(seed: number, scale = 2): Float32Array {

@@ -33,7 +33,7 @@ async function time(ctx: GpuContext, run: () => void, reps = 5): Promise<number>
   return (performance.now() - t) / reps;
 }
 
-const ctx = await createNodeContext();
+const ctx = await createNodeContext({ pacedWait: true });
 console.log(`adapter: ${ctx.info.name}, family ${ctx.kernelFamily}\n`);
 const sweep = process.argv.includes('--sweep');
 const configs: [number, number][] = sweep ? [[16, 2], [16, 4], [24, 2], [32, 1], [32, 2], [32, 3], [40, 2], [48, 1]] : [];

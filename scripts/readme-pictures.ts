@@ -24,7 +24,7 @@ const names = ['0-t-shirt-top', '1-trouser', '5-sandal', '8-bag', '9-ankle-boot'
 const methods = ['rollout', 'grad-rollout', 'relevance', 'cdam', 'gradcam', 'tam'];
 const size = 112;
 
-const ctx = await createNodeContext();
+const ctx = await createNodeContext({ pacedWait: true });
 const model = loadModelDir(ctx, 'assets/fmnist-vit');
 const raws = names.map((n) => readImageFileSync(`assets/images/${n}.png`));
 const views = raws.map((r) => resizeAndCrop(r, model.config.pretrained));

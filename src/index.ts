@@ -12,7 +12,7 @@ export type { KernelTiming } from './gpu/profiler.js';
 export { configFromHub, configFromName, configFromArgs, numPrefixTokens, type VitConfig } from './model/config.js';
 export { knownTimmModels } from './model/timm-models.js';
 export { expectedParams, checkWeights, type ParamSpec } from './model/weights.js';
-export { VisionTransformer, type ForwardOptions, type ForwardResult, type Seed } from './model/vit.js';
+export { VisionTransformer, type ForwardOptions, type ForwardResult, type OutputGradient } from './model/vit.js';
 export { loadModelFromBytes, loadModelFromConfig } from './model/load.js';
 export { imageBatch, inputTensor } from './model/input.js';
 export { classify, logitsOf, topK, softmax, type Prediction } from './model/predict.js';

@@ -3,16 +3,8 @@ import type { GpuContext } from '../../src/gpu/context.js';
 import { configFromName, type VitConfig } from '../../src/model/config.js';
 import { VisionTransformer } from '../../src/model/vit.js';
 import { expectedParams, type WeightMap } from '../../src/model/weights.js';
+import { mulberry32 } from '../../src/random.js';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function randomModel(ctx: GpuContext, name: string, overrides: Record<string, unknown> = {}): VisionTransformer {
   const cfg: VitConfig = configFromName(name, overrides);

@@ -9,7 +9,7 @@ import { timmModelArgs } from '../model/timm-models.js';
 import type { VisionTransformer } from '../model/vit.js';
 import { loadModelDir } from '../node/load.js';
 import { METHODS, methodByName, type MethodInfo } from '../explain/registry.js';
-import type { ClassSpec } from '../explain/targets.js';
+import type { ClassSpec } from '../explain/class-specs.js';
 import { briefList } from '../list-text.js';
 import { CliError } from './errors.js';
 import { closest, didYouMean } from './suggest.js';

@@ -10,8 +10,10 @@ import type { Tensor } from '../gpu/tensor.js';
 import type { RawImage } from '../io/image.js';
 import { ascentStep, gaussianBlur, meanAbs, roll, type ImageShape } from '../kernels/explain/image-ops.js';
 import { perturb } from '../kernels/explain/perturb.js';
-import { buildSeed } from '../model/targets.js';
-import type { Seed, VisionTransformer } from '../model/vit.js';
+import { targetGradient } from '../model/targets.js';
+import type { OutputGradient, VisionTransformer } from '../model/vit.js';
+import { mulberry32 } from '../random.js';
+import { gaussianWeights } from './baselines.js';
 
 export type Unit = { kind: 'class'; classId: number } | { kind: 'channel'; layer: number; channel: number };
 
@@ -40,22 +42,6 @@ export interface ActivationMaxResult {
   after: number;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gaussianTaps(sigma: number): Float32Array {
-  const r = Math.max(1, Math.ceil(2 * sigma));
-  const w = Float32Array.from({ length: 2 * r + 1 }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
-  const s = w.reduce((a, b) => a + b, 0);
-  return w.map((v) => v / s);
-}
 
 export async function activationMaximization(model: VisionTransformer, unit: Unit, opts: ActivationMaxOptions = {}): Promise<ActivationMaxResult> {
   const { ctx, config } = model;
@@ -74,21 +60,21 @@ export async function activationMaximization(model: VisionTransformer, unit: Uni
   const blurEvery = opts.blurEvery ?? 4;
   const rand = mulberry32(opts.seed ?? 0);
   const { mean, std } = config.pretrained;
-  const bounds = ctx.upload(Float32Array.from({ length: 2 * C }, (_, i) => (Math.floor(i / 2) === i / 2 ? -mean[i / 2] / std[i / 2] : (1 - mean[(i - 1) / 2]) / std[(i - 1) / 2])));
-  const taps = ctx.upload(gaussianTaps(opts.blurSigma ?? 0.5));
-  // Start from faint noise around mid-grey.
-  const grey = ctx.upload(Float32Array.from({ length: C * H * W }, (_, i) => (0.5 - mean[Math.floor(i / (H * W))]) / std[Math.floor(i / (H * W))]), [1, C, H, W]);
-  const x = ctx.empty([1, C, H, W]);
-  const sigma = ctx.upload(Float32Array.from([0.05]));
-  perturb(ctx, { x: grey, coef: sigma, out: x, copies: 1, mode: 'noise', seed: opts.seed ?? 0 });
-  grey.release();
-  sigma.release();
-  const shifted = ctx.empty([1, C, H, W]);
-  const g = ctx.empty([1, C, H, W]);
-  const norm = ctx.empty([1]);
+  using bounds = ctx.upload(Float32Array.from({ length: 2 * C }, (_, i) => (Math.floor(i / 2) === i / 2 ? -mean[i / 2] / std[i / 2] : (1 - mean[(i - 1) / 2]) / std[(i - 1) / 2])));
+  using blurWeights = ctx.upload(gaussianWeights(opts.blurSigma ?? 0.5));
+  using x = ctx.empty([1, C, H, W]);
+  {
+    // Start from faint noise around mid-grey.
+    using grey = ctx.upload(Float32Array.from({ length: C * H * W }, (_, i) => (0.5 - mean[Math.floor(i / (H * W))]) / std[Math.floor(i / (H * W))]), [1, C, H, W]);
+    using sigma = ctx.upload(Float32Array.from([0.05]));
+    perturb(ctx, { x: grey, coef: sigma, out: x, copies: 1, mode: 'noise', seed: opts.seed ?? 0 });
+  }
+  using shifted = ctx.empty([1, C, H, W]);
+  using g = ctx.empty([1, C, H, W]);
+  using norm = ctx.empty([1]);
 
-  const seedFor = (fwd: ReturnType<VisionTransformer['forward']>): Seed => {
-    if (unit.kind === 'class') return buildSeed(model, fwd, [{ kind: 'class', classes: unit.classId }]);
+  const outputGradient = (fwd: ReturnType<VisionTransformer['forward']>): OutputGradient => {
+    if (unit.kind === 'class') return targetGradient(model, fwd, [{ kind: 'class', classes: unit.classId }]);
     const { N } = fwd;
     const grad = new Float32Array(N * config.embedDim);
     const NP = model.numPrefix;
@@ -96,46 +82,35 @@ export async function activationMaximization(model: VisionTransformer, unit: Uni
     return { at: `block.${unit.layer}`, grad: ctx.upload(grad, [N, config.embedDim]), T: 1 };
   };
   const score = async (img: Tensor): Promise<number> => {
-    const r = model.forward(img, { taps: unit.kind === 'channel' ? [`block.${unit.layer}`] : [] });
-    try {
-      if (unit.kind === 'class') return (await r.logits!.read())[unit.classId];
-      const z = await r.taps.get(`block.${unit.layer}`)!.read();
-      let sum = 0;
-      for (let t = model.numPrefix; t < r.N; t++) sum += z[t * config.embedDim + unit.channel];
-      return sum / (r.N - model.numPrefix);
-    } finally {
-      r.release();
-    }
+    using r = model.forward(img, { taps: unit.kind === 'channel' ? [`block.${unit.layer}`] : [] });
+    if (unit.kind === 'class') return (await r.logits!.read())[unit.classId];
+    const z = await r.taps.get(`block.${unit.layer}`)!.read();
+    let sum = 0;
+    for (let t = model.numPrefix; t < r.N; t++) sum += z[t * config.embedDim + unit.channel];
+    return sum / (r.N - model.numPrefix);
   };
 
-  try {
-    const before = await score(x);
-    for (let step = 0; step < steps; step++) {
-      const dy = Math.round((rand() * 2 - 1) * jitter);
-      const dx = Math.round((rand() * 2 - 1) * jitter);
-      roll(ctx, x, shifted, s, dy, dx);
-      const fwd = model.forward(shifted, { record: true });
-      const bw = model.backward(fwd, seedFor(fwd), ['input']);
-      fwd.release();
-      const gi = bw.grads.get('input')!;
-      roll(ctx, gi, g, s, -dy, -dx);
-      gi.release();
-      meanAbs(ctx, g, norm, s);
-      ascentStep(ctx, g, norm, bounds, x, s, lr, decay);
-      if (blurEvery > 0 && (step + 1) % blurEvery === 0) gaussianBlur(ctx, x, shifted, taps, s);
-      if (opts.onProgress && ((step + 1) % 10 === 0 || step + 1 === steps)) {
-        await ctx.sync();
-        opts.onProgress(step + 1, steps);
-      }
+  const before = await score(x);
+  for (let step = 0; step < steps; step++) {
+    const dy = Math.round((rand() * 2 - 1) * jitter);
+    const dx = Math.round((rand() * 2 - 1) * jitter);
+    roll(ctx, x, shifted, s, dy, dx);
+    using fwd = model.forward(shifted, { record: true });
+    using gi = model.backward(fwd, outputGradient(fwd), ['input']).grads.get('input')!;
+    roll(ctx, gi, g, s, -dy, -dx);
+    meanAbs(ctx, g, norm, s);
+    ascentStep(ctx, g, norm, bounds, x, s, lr, decay);
+    if (blurEvery > 0 && (step + 1) % blurEvery === 0) gaussianBlur(ctx, x, shifted, blurWeights, s);
+    if (opts.onProgress && ((step + 1) % 10 === 0 || step + 1 === steps)) {
+      await ctx.sync();
+      opts.onProgress(step + 1, steps);
     }
-    const after = await score(x);
-    const input = await x.read();
-    const pixels = new Uint8Array(H * W * C);
-    for (let c = 0; c < C; c++) {
-      for (let i = 0; i < H * W; i++) pixels[i * C + c] = Math.round(Math.min(1, Math.max(0, input[c * H * W + i] * std[c] + mean[c])) * 255);
-    }
-    return { input, image: { data: pixels, width: W, height: H, channels: C }, before, after };
-  } finally {
-    for (const t of [x, shifted, g, norm, bounds, taps]) t.release();
   }
+  const after = await score(x);
+  const input = await x.read();
+  const pixels = new Uint8Array(H * W * C);
+  for (let c = 0; c < C; c++) {
+    for (let i = 0; i < H * W; i++) pixels[i * C + c] = Math.round(Math.min(1, Math.max(0, input[c * H * W + i] * std[c] + mean[c])) * 255);
+  }
+  return { input, image: { data: pixels, width: W, height: H, channels: C }, before, after };
 }

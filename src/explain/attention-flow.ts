@@ -1,29 +1,25 @@
 /**
  * Attention flow and Abnar rollout maps of a model's images: the attention probabilities come
- * from the GPU forward, the exact max-flow runs on the CPU (flow.ts, maxflow.ts).
+ * from the GPU forward, the exact max-flow runs on the CPU (attention-graph.ts, maxflow.ts).
  */
 import type { Tensor } from '../gpu/tensor.js';
 import type { VisionTransformer } from '../model/vit.js';
-import { abnarRollout, attentionFlow, type FlowVariant, type ProgressCallback } from './flow.js';
+import { abnarRollout, attentionFlow, type FlowVariant, type ProgressCallback } from './attention-graph.js';
 import { requireClassToken, type ExplanationMaps } from './maps.js';
 
-/** All blocks' attention of image b as one [L, H, N, N] array (the layout flow.ts takes). */
+/** All blocks' attention of image b as one [L, H, N, N] array (the layout attention-graph.ts takes). */
 async function attentionStack(model: VisionTransformer, images: Tensor): Promise<{ per: Float32Array[]; grid: [number, number]; N: number }> {
   const { config } = model;
-  const fwd = model.forward(images, { taps: ['attn.*'] });
-  try {
-    const { B, N } = fwd;
-    const H = config.numHeads;
-    const block = H * N * N;
-    const per = Array.from({ length: B }, () => new Float32Array(config.depth * block));
-    for (let l = 0; l < config.depth; l++) {
-      const a = await fwd.taps.get(`attn.${l}`)!.read();
-      for (let b = 0; b < B; b++) per[b].set(a.subarray(b * block, (b + 1) * block), l * block);
-    }
-    return { per, grid: fwd.grid, N };
-  } finally {
-    fwd.release();
+  using fwd = model.forward(images, { taps: ['attn.*'] });
+  const { B, N } = fwd;
+  const H = config.numHeads;
+  const block = H * N * N;
+  const per = Array.from({ length: B }, () => new Float32Array(config.depth * block));
+  for (let l = 0; l < config.depth; l++) {
+    const a = await fwd.taps.get(`attn.${l}`)!.read();
+    for (let b = 0; b < B; b++) per[b].set(a.subarray(b * block, (b + 1) * block), l * block);
   }
+  return { per, grid: fwd.grid, N };
 }
 
 export interface FlowMapOptions {

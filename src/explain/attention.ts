@@ -27,23 +27,18 @@ export async function clsAttention(model: VisionTransformer, images: Tensor, opt
   for (const l of layers) {
     if (!Number.isInteger(l) || l < 0 || l >= config.depth) throw new InputError('bad-layer', `layer ${l} is out of range: the model has blocks 0..${config.depth - 1}`);
   }
-  const fwd = model.forward(images, { taps: layers.map((l) => `attn.${l}`) });
-  try {
-    const { B, N } = fwd;
-    const NP = model.numPrefix;
-    const perLayer = ctx.empty([B * H, N]);
-    const perHead: Float32Array[][][] = [];
-    for (const l of layers) {
-      // attn [B, H, N, N] viewed as B*H groups of N rows: row 0 of each group is the CLS query.
-      sliceRows(ctx, fwd.taps.get(`attn.${l}`)!, perLayer, { groups: B * H, rowsPerGroup: N, first: 0, count: 1, D: N });
-      const data = await perLayer.read();
-      perHead.push(Array.from({ length: H }, (_, h) => Array.from({ length: B }, (_, b) => data.slice((b * H + h) * N + NP, (b * H + h + 1) * N))));
-    }
-    perLayer.release();
-    return { grid: fwd.grid, layers, perHead };
-  } finally {
-    fwd.release();
+  using fwd = model.forward(images, { taps: layers.map((l) => `attn.${l}`) });
+  const { B, N } = fwd;
+  const NP = model.numPrefix;
+  using perLayer = ctx.empty([B * H, N]);
+  const perHead: Float32Array[][][] = [];
+  for (const l of layers) {
+    // attn [B, H, N, N] viewed as B*H groups of N rows: row 0 of each group is the CLS query.
+    sliceRows(ctx, fwd.taps.get(`attn.${l}`)!, perLayer, { groups: B * H, rowsPerGroup: N, first: 0, count: 1, D: N });
+    const data = await perLayer.read();
+    perHead.push(Array.from({ length: H }, (_, h) => Array.from({ length: B }, (_, b) => data.slice((b * H + h) * N + NP, (b * H + h + 1) * N))));
   }
+  return { grid: fwd.grid, layers, perHead };
 }
 
 /** One map per block (maps[l][b], or per block of `layers`) of the head-fused CLS attention. */
@@ -69,19 +64,15 @@ export async function queryKeyMaps(model: VisionTransformer, images: Tensor, lay
   if (!Number.isInteger(layer) || layer < 0 || layer >= config.depth) {
     throw new InputError('bad-layer', `layer ${layer} is out of range: the model has blocks 0..${config.depth - 1}`);
   }
-  const fwd = model.forward(images, { taps: [`qkv.${layer}`] });
-  try {
-    const qkv = await fwd.taps.get(`qkv.${layer}`)!.read();
-    const { B, N } = fwd;
-    const D = config.embedDim;
-    const NP = model.numPrefix;
-    const P = N - NP;
-    const channels = (which: number) =>
-      Array.from({ length: B }, (_, b) =>
-        Array.from({ length: D }, (_, c) => Float32Array.from({ length: P }, (_, i) => qkv[(b * N + NP + i) * 3 * D + which * D + c])),
-      );
-    return { grid: fwd.grid, q: channels(0), k: channels(1) };
-  } finally {
-    fwd.release();
-  }
+  using fwd = model.forward(images, { taps: [`qkv.${layer}`] });
+  const qkv = await fwd.taps.get(`qkv.${layer}`)!.read();
+  const { B, N } = fwd;
+  const D = config.embedDim;
+  const NP = model.numPrefix;
+  const P = N - NP;
+  const channels = (which: number) =>
+    Array.from({ length: B }, (_, b) =>
+      Array.from({ length: D }, (_, c) => Float32Array.from({ length: P }, (_, i) => qkv[(b * N + NP + i) * 3 * D + which * D + c])),
+    );
+  return { grid: fwd.grid, q: channels(0), k: channels(1) };
 }

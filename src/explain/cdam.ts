@@ -12,25 +12,20 @@ import { gradients } from '../model/gradients.js';
 import { classTarget, conceptTarget, type Target } from '../model/targets.js';
 import type { VisionTransformer } from '../model/vit.js';
 import { readMaps, type ExplanationMaps } from './maps.js';
-import { resolveClasses, type ClassSpec } from './targets.js';
+import { resolveClasses, type ClassSpec } from './class-specs.js';
 
 async function cdamFor(model: VisionTransformer, images: Tensor, targets: Target[], method: string): Promise<ExplanationMaps> {
   const { ctx, config } = model;
   const last = `tokens.${config.depth - 1}`;
   const T = targets.length;
-  const g = gradients(model, images, targets, { taps: [last], grads: [last] });
-  try {
-    const { B, N } = g.forward;
-    const NP = model.numPrefix;
-    const P = N - NP;
-    const scores = ctx.empty([T * B, P]);
-    tokenDot(ctx, g.forward.taps.get(last)!, g.grads.get(last)!, scores, { Z: T * B, B, N, D: config.embedDim, first: NP, count: P });
-    const maps = await readMaps(scores, T, B);
-    scores.release();
-    return { method, grid: g.forward.grid, signed: true, maps };
-  } finally {
-    g.release();
-  }
+  using g = gradients(model, images, targets, { taps: [last], grads: [last] });
+  const { B, N } = g.forward;
+  const NP = model.numPrefix;
+  const P = N - NP;
+  using scores = ctx.empty([T * B, P]);
+  tokenDot(ctx, g.forward.taps.get(last)!, g.grads.get(last)!, scores, { Z: T * B, B, N, D: config.embedDim, first: NP, count: P });
+  const maps = await readMaps(scores, T, B);
+  return { method, grid: g.forward.grid, signed: true, maps };
 }
 
 /** Class-based CDAM for each class spec (several classes in one backward). */
@@ -52,14 +47,10 @@ export async function conceptCdam(model: VisionTransformer, images: Tensor, conc
 
 /** A concept vector: the mean final feature (latent) of example images, as the CDAM paper builds them. */
 export async function conceptVector(model: VisionTransformer, examples: Tensor): Promise<Float32Array> {
-  const r = model.forward(examples);
-  try {
-    const latent = await r.latent.read();
-    const D = model.config.embedDim;
-    const out = new Float32Array(D);
-    for (let b = 0; b < r.B; b++) for (let d = 0; d < D; d++) out[d] += latent[b * D + d] / r.B;
-    return out;
-  } finally {
-    r.release();
-  }
+  using r = model.forward(examples);
+  const latent = await r.latent.read();
+  const D = model.config.embedDim;
+  const out = new Float32Array(D);
+  for (let b = 0; b < r.B; b++) for (let d = 0; d < D; d++) out[d] += latent[b * D + d] / r.B;
+  return out;
 }

@@ -20,7 +20,7 @@ import { classTarget } from '../model/targets.js';
 import type { VisionTransformer } from '../model/vit.js';
 import { maxNormalize, readMaps, requireClassToken, type ExplanationMaps } from './maps.js';
 import { chainClsRow, checkDiscardRatio, discardAndNormalize } from './rollout.js';
-import { resolveClasses, type ClassSpec } from './targets.js';
+import { resolveClasses, type ClassSpec } from './class-specs.js';
 
 export interface GradRolloutOptions {
   discardRatio?: number;
@@ -37,21 +37,15 @@ export async function gradientRollout(model: VisionTransformer, images: Tensor, 
   const T = ids.length;
   const { ctx, config } = model;
   const L = config.depth;
-  const g = gradients(model, images, ids.map((c) => classTarget(c)), { taps: ['attn.*'], grads: [hooked ? 'scores.*' : 'attn.*'] });
-  try {
-    const { B, N } = g.forward;
-    const fused = ctx.empty([T * B, N, N]);
-    const row = chainClsRow(model, T * B, N, (l, out) => {
-      const grad = hooked ? g.grads.get(`scores.${L - 1 - l}`)! : g.grads.get(`attn.${l}`)!;
-      fuseHeads(ctx, { attn: g.forward.taps.get(`attn.${l}`)!, grad, out: fused, B, T, H: config.numHeads, N, fusion: 'mean', reluAfter: true });
-      discardAndNormalize(model, fused, out, T * B, N, discardRatio, false, opts.normalize ?? 'vit-explain');
-    }, 'product');
-    fused.release();
-    const maps = await readMaps(row, T, B);
-    row.release();
-    const NP = model.numPrefix;
-    return { method: hooked ? 'grad-rollout' : 'grad-rollout-same-block', grid: g.forward.grid, signed: false, classes: ids, maps: maps.map((r) => r.map((m) => maxNormalize(m.slice(NP)))) };
-  } finally {
-    g.release();
-  }
+  using g = gradients(model, images, ids.map((c) => classTarget(c)), { taps: ['attn.*'], grads: [hooked ? 'scores.*' : 'attn.*'] });
+  const { B, N } = g.forward;
+  using fused = ctx.empty([T * B, N, N]);
+  using row = chainClsRow(model, T * B, N, (l, out) => {
+    const grad = hooked ? g.grads.get(`scores.${L - 1 - l}`)! : g.grads.get(`attn.${l}`)!;
+    fuseHeads(ctx, { attn: g.forward.taps.get(`attn.${l}`)!, grad, out: fused, B, T, H: config.numHeads, N, fusion: 'mean', reluAfter: true });
+    discardAndNormalize(model, fused, out, T * B, N, discardRatio, false, opts.normalize ?? 'vit-explain');
+  }, 'product');
+  const maps = await readMaps(row, T, B);
+  const NP = model.numPrefix;
+  return { method: hooked ? 'grad-rollout' : 'grad-rollout-same-block', grid: g.forward.grid, signed: false, classes: ids, maps: maps.map((r) => r.map((m) => maxNormalize(m.slice(NP)))) };
 }

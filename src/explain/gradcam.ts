@@ -12,7 +12,7 @@ import { gradients } from '../model/gradients.js';
 import { classTarget } from '../model/targets.js';
 import type { VisionTransformer } from '../model/vit.js';
 import { minMaxScale, readMaps, type ExplanationMaps } from './maps.js';
-import { resolveClasses, type ClassSpec } from './targets.js';
+import { resolveClasses, type ClassSpec } from './class-specs.js';
 
 export interface GradCamMaps extends ExplanationMaps {
   classes: number[][];

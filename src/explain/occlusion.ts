@@ -5,14 +5,17 @@
  * Black means pixel value 0 in every channel, i.e. (0 - mean_c) / std_c in input space. All
  * occluded images are built and classified on the GPU in batches.
  */
-import { InputError } from '../errors.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { occludePatches } from '../kernels/explain/occlude.js';
 import { softmax } from '../model/predict.js';
 import type { VisionTransformer } from '../model/vit.js';
+import { normalizedFill } from './baselines.js';
 import { chunkSize, selectedPatches, type ProgressFn } from './chunks.js';
 import type { ExplanationMaps } from './maps.js';
-import { resolveClasses, type ClassSpec } from './targets.js';
+import { resolveClasses, type ClassSpec } from './class-specs.js';
+
+/** Moved to baselines.ts; re-exported for the modules that still import it from here. */
+export { normalizedFill } from './baselines.js';
 
 export interface OcclusionOptions {
   /** Fill colour as pixel values in [0, 1] per channel (default black: 0). */
@@ -21,15 +24,6 @@ export interface OcclusionOptions {
   /** Only these patch indices (others are NaN in the maps); default every patch. */
   patches?: readonly number[];
   onProgress?: ProgressFn;
-}
-
-/** Fill value per channel in the model's normalised input space. */
-export function normalizedFill(model: VisionTransformer, fill: number | readonly number[] = 0): Float32Array {
-  const { mean, std, inputSize } = model.config.pretrained;
-  const C = inputSize[0];
-  const v = typeof fill === 'number' ? Array(C).fill(fill) : [...fill];
-  if (v.length !== C || v.some((x) => !(x >= 0 && x <= 1))) throw new InputError('bad-option', `fill must be ${C} pixel value(s) in [0, 1]`);
-  return Float32Array.from(v, (x, c) => Math.fround(Math.fround(x - mean[c]) / std[c]));
 }
 
 export async function occlusion(model: VisionTransformer, images: Tensor, classes: ClassSpec | readonly ClassSpec[], opts: OcclusionOptions = {}): Promise<ExplanationMaps> {
@@ -47,24 +41,17 @@ export async function occlusion(model: VisionTransformer, images: Tensor, classe
   const items = Array.from({ length: B }, (_, b) => patches.map((p) => b * P + p)).flat();
   const total = items.length;
   const chunk = Math.min(total, opts.chunk ?? chunkSize(model, N));
-  const fill = ctx.upload(normalizedFill(model, opts.fill));
-  const itemIds = ctx.upload(Uint32Array.from(items));
+  using fill = ctx.upload(normalizedFill(model, opts.fill));
+  using itemIds = ctx.upload(Uint32Array.from(items));
   const occluded = new Float32Array(B * P * C).fill(NaN);
-  try {
-    for (let first = 0; first < total; first += chunk) {
-      const count = Math.min(chunk, total - first);
-      const batch = ctx.empty([count, Ch, H, W]);
-      occludePatches(ctx, { images, fill, items: itemIds, out: batch, C: Ch, H, W, ph: config.patchSize[0], pw: config.patchSize[1], gw, P, first, count });
-      const r = model.forward(batch);
-      batch.release();
-      const out = await r.logits!.read();
-      r.release();
-      for (let s = 0; s < count; s++) occluded.set(out.subarray(s * C, (s + 1) * C), items[first + s] * C);
-      opts.onProgress?.(first + count, total);
-    }
-  } finally {
-    fill.release();
-    itemIds.release();
+  for (let first = 0; first < total; first += chunk) {
+    const count = Math.min(chunk, total - first);
+    using batch = ctx.empty([count, Ch, H, W]);
+    occludePatches(ctx, { images, fill, items: itemIds, out: batch, C: Ch, H, W, ph: config.patchSize[0], pw: config.patchSize[1], gw, P, first, count });
+    using r = model.forward(batch);
+    const out = await r.logits!.read();
+    for (let s = 0; s < count; s++) occluded.set(out.subarray(s * C, (s + 1) * C), items[first + s] * C);
+    opts.onProgress?.(first + count, total);
   }
   const fullProbs = Array.from({ length: B }, (_, b) => softmax(fullLogits.subarray(b * C, (b + 1) * C)));
   const maps = ids.map((row) =>

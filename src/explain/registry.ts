@@ -19,7 +19,7 @@ import { relevance } from './relevance.js';
 import { attentionRollout } from './rollout.js';
 import { poolToPatches } from './pixel-maps.js';
 import { gradientTimesInput, integratedGradients, saliency, smoothGrad } from './saliency.js';
-import type { ClassSpec } from './targets.js';
+import type { ClassSpec } from './class-specs.js';
 
 export interface MethodContext {
   model: VisionTransformer;

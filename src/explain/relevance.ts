@@ -11,24 +11,19 @@ import { classTarget } from '../model/targets.js';
 import type { VisionTransformer } from '../model/vit.js';
 import { readMaps, requireClassToken, type ExplanationMaps } from './maps.js';
 import { chainClsRow } from './rollout.js';
-import { resolveClasses, type ClassSpec } from './targets.js';
+import { resolveClasses, type ClassSpec } from './class-specs.js';
 
 export async function relevance(model: VisionTransformer, images: Tensor, classes: ClassSpec | readonly ClassSpec[]): Promise<ExplanationMaps> {
   requireClassToken(model, 'relevance');
   const ids = await resolveClasses(model, images, classes);
   const T = ids.length;
   const { ctx, config } = model;
-  const g = gradients(model, images, ids.map((c) => classTarget(c)), { taps: ['attn.*'], grads: ['attn.*'] });
-  try {
-    const { B, N } = g.forward;
-    const row = chainClsRow(model, T * B, N, (l, out) => {
-      fuseHeads(ctx, { attn: g.forward.taps.get(`attn.${l}`)!, grad: g.grads.get(`attn.${l}`)!, out, B, T, H: config.numHeads, N, fusion: 'mean', reluEach: true });
-    }, 'residual-sum');
-    const maps = await readMaps(row, T, B);
-    row.release();
-    const NP = model.numPrefix;
-    return { method: 'relevance', grid: g.forward.grid, signed: false, classes: ids, maps: maps.map((r) => r.map((m) => m.slice(NP))) };
-  } finally {
-    g.release();
-  }
+  using g = gradients(model, images, ids.map((c) => classTarget(c)), { taps: ['attn.*'], grads: ['attn.*'] });
+  const { B, N } = g.forward;
+  using row = chainClsRow(model, T * B, N, (l, out) => {
+    fuseHeads(ctx, { attn: g.forward.taps.get(`attn.${l}`)!, grad: g.grads.get(`attn.${l}`)!, out, B, T, H: config.numHeads, N, fusion: 'mean', reluEach: true });
+  }, 'residual-sum');
+  const maps = await readMaps(row, T, B);
+  const NP = model.numPrefix;
+  return { method: 'relevance', grid: g.forward.grid, signed: false, classes: ids, maps: maps.map((r) => r.map((m) => m.slice(NP))) };
 }

@@ -92,20 +92,14 @@ export async function attentionRollout(model: VisionTransformer, images: Tensor,
   const discardRatio = opts.discardRatio ?? 0;
   checkDiscardRatio(discardRatio);
   const { ctx, config } = model;
-  const fwd = model.forward(images, { taps: ['attn.*'] });
-  try {
-    const { B, N } = fwd;
-    const fused = ctx.empty([B, N, N]);
-    const row = chainClsRow(model, B, N, (l, out) => {
-      fuseHeads(ctx, { attn: fwd.taps.get(`attn.${l}`)!, out: fused, B, H: config.numHeads, N, fusion: headFusion });
-      discardAndNormalize(model, fused, out, B, N, discardRatio, true, opts.normalize ?? 'vit-explain');
-    }, 'product');
-    fused.release();
-    const rows = await readMaps(row, 1, B);
-    row.release();
-    const NP = model.numPrefix;
-    return { method: 'rollout', grid: fwd.grid, signed: false, maps: rows.map((r) => r.map((m) => maxNormalize(m.slice(NP)))) };
-  } finally {
-    fwd.release();
-  }
+  using fwd = model.forward(images, { taps: ['attn.*'] });
+  const { B, N } = fwd;
+  using fused = ctx.empty([B, N, N]);
+  using row = chainClsRow(model, B, N, (l, out) => {
+    fuseHeads(ctx, { attn: fwd.taps.get(`attn.${l}`)!, out: fused, B, H: config.numHeads, N, fusion: headFusion });
+    discardAndNormalize(model, fused, out, B, N, discardRatio, true, opts.normalize ?? 'vit-explain');
+  }, 'product');
+  const rows = await readMaps(row, 1, B);
+  const NP = model.numPrefix;
+  return { method: 'rollout', grid: fwd.grid, signed: false, maps: rows.map((r) => r.map((m) => maxNormalize(m.slice(NP)))) };
 }

@@ -21,9 +21,9 @@ import { gradients } from '../model/gradients.js';
 import { classTarget } from '../model/targets.js';
 import type { VisionTransformer } from '../model/vit.js';
 import { chunkSize, type ProgressFn } from './chunks.js';
-import { normalizedFill } from './occlusion.js';
+import { normalizedFill } from './baselines.js';
 import { pixelMaps, type PixelMaps } from './pixel-maps.js';
-import { resolveClasses, type ClassSpec } from './targets.js';
+import { resolveClasses, type ClassSpec } from './class-specs.js';
 
 /** Integrated gradients' result: pixel maps and how far their sum is from F(x) - F(baseline). */
 export interface IntegratedGradientsMaps extends PixelMaps {

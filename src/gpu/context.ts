@@ -154,10 +154,10 @@ export class GpuContext {
     return new Tensor(this, this.pool.acquire(bytes), shape, dtype);
   }
 
-  /** A tensor holding `data` (Float32Array for f32, Uint32Array for u32). */
+  /** A tensor holding `data`, its dtype that of the array (Float32Array f32, Uint32Array u32, Int32Array i32). */
   upload(data: Float32Array | Uint32Array | Int32Array, shape: readonly number[] = [data.length]): Tensor {
     if (numel(shape) !== data.length) throw new InputError('bad-shape', `data of length ${data.length} does not fit shape [${shape}]`);
-    const t = this.empty(shape, data instanceof Float32Array ? 'f32' : 'u32');
+    const t = this.empty(shape, data instanceof Float32Array ? 'f32' : data instanceof Int32Array ? 'i32' : 'u32');
     // Recorded commands may still use this buffer's previous life: submit them first, so the
     // queue write lands after them.
     if (this.pending > 0) this.flush();

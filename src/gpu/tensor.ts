@@ -3,11 +3,15 @@
  * explicit: every Tensor handle owns one reference, `retain()` adds one, `release()` drops one,
  * and the buffer returns to the pool when the last reference goes. Nothing relies on garbage
  * collection. `reshape()` gives a second handle on the same storage (it owns its own reference).
+ * A handle is disposable: `using t = ctx.empty(...)` releases it at the end of the scope, on
+ * every path out of it (returns and exceptions).
  */
+import './dispose.js';
 import { InputError } from '../errors.js';
 import type { GpuContext } from './context.js';
 
-export type DType = 'f32' | 'u32';
+/** Element type of a tensor's buffer (4 bytes each): what WGSL reads it as. */
+export type DType = 'f32' | 'u32' | 'i32';
 
 export function numel(shape: readonly number[]): number {
   let n = 1;
@@ -67,6 +71,11 @@ export class Tensor {
     if (!this.owned) throw new Error('release() on a tensor handle that was already released');
     this.owned = false;
     if (--this.storage.refs === 0) this.ctx.pool.release(this.storage.buffer);
+  }
+
+  /** Releases this handle unless it was released already (what `using` calls). */
+  [Symbol.dispose](): void {
+    if (this.owned) this.release();
   }
 
   /** A new handle on the same storage with another shape of the same size. */

@@ -1,11 +1,11 @@
 /**
- * Reverse-mode tape. The forward appends one record per differentiable op (a flat list, in
- * execution order); `backward` walks it in reverse and runs each record's gradient, found by
- * kind in the gradient registry (ops/index.ts). Records say what they save; saved tensors are
+ * Reverse-mode tape. The forward appends one record per differentiable op call (a flat list, in
+ * execution order); `backward` walks it in reverse and runs each record's gradient, which the
+ * record carries from its typed op definition (ops/define.ts). Records say what they save; saved tensors are
  * released as soon as their record's gradient has run, and gradients as soon as their forward
  * tensor's creator has consumed them, unless they were asked for as taps.
  *
- * Multi-target backward: the seed carries T gradients at once (T targets for the same batch),
+ * Multi-target backward: the output gradient carries T gradients at once (T targets for the same batch),
  * so every gradient tensor is [T, ...forward shape] and saved forward tensors are broadcast
  * over T by the kernels (`mod` addressing) — T targets cost one walk, not T.
  */
@@ -13,6 +13,8 @@ import { InputError } from '../errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { Tensor } from '../gpu/tensor.js';
 import { axpy } from '../kernels/elementwise.js';
+import type { OpCall, OpDefinition, SavedTensors } from './ops/define.js';
+import { tapName } from './taps.js';
 
 /** What identifies a forward tensor in the backward: its storage id and shape (it may be released). */
 export interface TensorRef {
@@ -20,16 +22,20 @@ export interface TensorRef {
   readonly shape: readonly number[];
 }
 
+/** One recorded op call, its types erased: the typed call lives in the `backward` closure. */
 export interface TapeRecord {
-  kind: string;
+  /** The op's name (ops/define.ts). */
+  readonly op: string;
   /** Forward inputs that receive gradients. */
-  inputs: Tensor[];
+  readonly inputs: readonly Tensor[];
   /** Forward outputs whose gradients this record consumes. */
-  outputs: Tensor[];
-  /** Tensors kept alive for the gradient (retained handles, released after it ran). */
-  saved: Record<string, Tensor>;
-  /** Everything else the gradient needs: shapes, parameter names and tensors, flags. */
-  attrs: Record<string, unknown>;
+  readonly outputs: readonly Tensor[];
+  /** Intermediate gradient taps this record's backward can hand out (e.g. `attn.3`). */
+  readonly gradTaps: readonly string[];
+  /** Runs the op's gradient on this call. */
+  backward(bw: Backward): void;
+  /** Releases the tensors saved for the gradient (idempotent). */
+  releaseSaved(): void;
 }
 
 export class Tape {
@@ -42,12 +48,30 @@ export class Tape {
     readonly weightGrads = false,
   ) {}
 
-  /** Appends a record; `saved` tensors are retained here and released by the backward. */
-  push(kind: string, inputs: Tensor[], outputs: Tensor[], saved: Record<string, Tensor>, attrs: Record<string, unknown> = {}): void {
+  /**
+   * Records one call of `op`; the types of `saved` and `attrs` are those its backward reads.
+   * `saved` tensors are retained here and released by the backward (or `dispose`).
+   */
+  record<Attrs, Saved extends SavedTensors>(op: OpDefinition<Attrs, Saved>, call: OpCall<Attrs, Saved>): void {
     if (this.consumed) throw new Error('this tape was already used by a backward pass');
-    const kept: Record<string, Tensor> = {};
-    for (const [k, t] of Object.entries(saved)) kept[k] = t.retain();
-    this.records.push({ kind, inputs, outputs, saved: kept, attrs });
+    const kept = {} as Record<string, Tensor>;
+    for (const [k, t] of Object.entries(call.saved as SavedTensors)) if (t) kept[k] = t.retain();
+    const view: OpCall<Attrs, Saved> = { inputs: [...call.inputs], outputs: [...call.outputs], saved: kept as Saved, attrs: call.attrs };
+    const taps = op.gradTaps;
+    const layer = taps ? taps.layer(call.attrs) : 0;
+    let released = false;
+    this.records.push({
+      op: op.name,
+      inputs: view.inputs,
+      outputs: view.outputs,
+      gradTaps: taps ? taps.families.map((f) => tapName(f, layer)) : [],
+      backward: (bw) => op.backward(view, bw),
+      releaseSaved: () => {
+        if (released) return;
+        released = true;
+        for (const t of Object.values(kept)) t.release();
+      },
+    });
   }
 
   markConsumed(): void {
@@ -56,9 +80,7 @@ export class Tape {
 
   /** Releases everything the tape holds (after a backward, or to drop it unused). */
   dispose(): void {
-    for (const r of this.records) {
-      for (const t of Object.values(r.saved)) if (t.alive) t.release();
-    }
+    for (const r of this.records) r.releaseSaved();
     this.records.length = 0;
     this.consumed = true;
   }
@@ -69,6 +91,8 @@ export class Backward {
   private readonly grads = new Map<number, Tensor>();
   private readonly kept = new Map<string, Tensor>();
   private readonly keptIds = new Set<number>();
+  private running: TapeRecord | null = null;
+  private readonly edges: { to: TensorRef; from: TensorRef }[] = [];
   readonly weightGradients = new Map<string, Tensor>();
 
   constructor(
@@ -113,21 +137,56 @@ export class Backward {
     c.release();
   }
 
-  /** d(to) += d(from) for identity edges (residual connections): shared when safe, else copied. */
+  /**
+   * d(to) += d(from) for identity edges (residual connections). `from` must be an output of the
+   * record whose gradient is running. The edge is applied after that gradient finished (so the
+   * record may still read d(from)): d(from) is then moved to `to` when `to` has no gradient yet
+   * and d(from) is not a kept tap — never shared between two live gradients — else added/copied.
+   */
   passThrough(to: TensorRef, from: TensorRef): void {
-    const g = this.grads.get(from.id);
-    if (!g) return;
-    if (this.keptIds.has(g.id) || this.grads.has(to.id)) {
+    if (!this.running?.outputs.some((o) => o.id === from.id)) {
+      throw new Error('passThrough(to, from): `from` must be an output of the record being differentiated');
+    }
+    this.edges.push({ to, from });
+  }
+
+  /** Applies the identity edges of the record that just ran (runBackward calls this). */
+  private settleEdges(): void {
+    const edges = this.edges.splice(0);
+    edges.forEach(({ to, from }, i) => {
+      const g = this.grads.get(from.id);
+      if (!g) return;
+      const lastUse = !edges.slice(i + 1).some((e) => e.from.id === from.id);
+      if (lastUse && !this.keptIds.has(g.id) && !this.grads.has(to.id)) {
+        this.grads.delete(from.id);
+        this.grads.set(to.id, g);
+        return;
+      }
       const { g: dst, accumulate } = this.into(to);
       if (accumulate) axpy(this.ctx, g, dst);
       else this.ctx.copy(g, 0, dst, 0, g.byteSize);
-    } else {
-      this.grads.set(to.id, g.retain());
+    });
+  }
+
+  /** Runs one record's gradient, then its identity edges. */
+  run(rec: TapeRecord): void {
+    this.running = rec;
+    try {
+      rec.backward(this);
+      this.settleEdges();
+    } finally {
+      this.running = null;
+      this.edges.length = 0;
     }
   }
 
   wants(name: string): boolean {
     return this.namedTaps.has(name);
+  }
+
+  /** Keeps `g` as the intermediate gradient tap `name` when the caller asked for it. */
+  offer(name: string, g: Tensor): void {
+    if (this.wants(name)) this.keep(name, g);
   }
 
   /** Keeps an intermediate gradient as tap `name` (retains it). */
@@ -175,11 +234,9 @@ export class Backward {
   }
 }
 
-export type GradientFn = (rec: TapeRecord, bw: Backward) => void;
-
 export interface BackwardRequest {
-  /** Seeds: forward tensor -> its gradient [T, ...shape] (ownership passes to the backward). */
-  seeds: { tensor: TensorRef; grad: Tensor }[];
+  /** Where the backward starts: forward tensor -> its gradient [T, ...shape] (ownership passes to the backward). */
+  outputGrads: { tensor: TensorRef; grad: Tensor }[];
   T: number;
   /** Forward tensors whose gradients to return, by tap name. */
   gradTaps: Map<number, string>;
@@ -195,7 +252,7 @@ export interface BackwardResult {
 /**
  * Which records' gradients the request needs (null: all of them). A record must run when one of
  * its inputs' gradients is wanted — a requested tap, or the output of an earlier record that must
- * run — or when it provides a requested intermediate gradient (`attrs.gradTaps`, e.g. `attn.3`).
+ * run — or when it provides a requested intermediate gradient (its op's gradTaps, e.g. `attn.3`).
  * One forward sweep: a backward asked only for the last block's tokens (CDAM, GradCAM) stops
  * there instead of walking down to the pixels. Parameter gradients need every record.
  */
@@ -203,33 +260,31 @@ function recordsToRun(tape: Tape, req: BackwardRequest): boolean[] | null {
   if (tape.weightGrads) return null;
   const wanted = new Set<number>(req.gradTaps.keys());
   return tape.records.map((rec) => {
-    const provides = (rec.attrs.gradTaps as readonly string[] | undefined)?.some((n) => req.namedTaps.has(n)) ?? false;
+    const provides = rec.gradTaps.some((n) => req.namedTaps.has(n));
     if (!provides && !rec.inputs.some((t) => wanted.has(t.id))) return false;
     for (const o of rec.outputs) wanted.add(o.id);
     return true;
   });
 }
 
-export function runBackward(tape: Tape, registry: Map<string, GradientFn>, req: BackwardRequest): BackwardResult {
-  if (tape.weightGrads && req.T !== 1) {
-    throw new InputError('bad-targets', `weight gradients are computed for one target at a time (got ${req.T} targets)`);
-  }
+/** Runs the backward of `req` through `tape`, which it consumes (also when it throws). */
+export function runBackward(tape: Tape, req: BackwardRequest): BackwardResult {
   tape.markConsumed();
-  const run = recordsToRun(tape, req);
   const bw = new Backward(tape.ctx, req.T, tape.weightGrads, req.gradTaps, req.namedTaps);
-  for (const s of req.seeds) bw.add(s.tensor, s.grad);
+  for (const s of req.outputGrads) bw.add(s.tensor, s.grad);
   try {
+    if (tape.weightGrads && req.T !== 1) {
+      throw new InputError('bad-targets', `weight gradients are computed for one target at a time (got ${req.T} targets)`);
+    }
+    const run = recordsToRun(tape, req);
     for (let i = tape.records.length - 1; i >= 0; i--) {
       const rec = tape.records[i];
-      const fn = registry.get(rec.kind);
-      if (!fn) throw new Error(`no gradient registered for op kind "${rec.kind}"`);
       if (rec.outputs.some((o) => bw.gradOf(o))) {
         for (const o of rec.outputs) bw.complete(o);
-        if (!run || run[i]) fn(rec, bw);
+        if (!run || run[i]) bw.run(rec);
       }
       for (const o of rec.outputs) bw.drop(o);
-      for (const t of Object.values(rec.saved)) t.release();
-      rec.saved = {};
+      rec.releaseSaved();
     }
     // Inputs of the first ops (the pixels) are complete now.
     for (const r of tape.records) for (const t of r.inputs) bw.complete(t);

@@ -9,7 +9,7 @@
 import { InputError } from '../errors.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { softmaxProbSeed } from '../kernels/seeds.js';
-import type { ForwardResult, Seed, VisionTransformer } from './vit.js';
+import type { ForwardResult, OutputGradient, VisionTransformer } from './vit.js';
 
 export type Target =
   | { kind: 'class'; classes: number | readonly number[] }
@@ -34,18 +34,19 @@ export function classIds(classes: number | readonly number[], B: number, C: numb
 }
 
 function vectorRows(v: Float32Array, B: number, width: number, what: string): Float32Array {
+  // Checked before broadcasting: one NaN in a shared [width] vector poisons every image.
+  for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) throw new InputError('non-finite', `${what} contains ${v[i]} at index ${i}`);
   if (v.length === width) {
     const out = new Float32Array(B * width);
     for (let b = 0; b < B; b++) out.set(v, b * width);
     return out;
   }
   if (v.length !== B * width) throw new InputError('bad-targets', `${what} has ${v.length} values; expected ${width} or B*${width} = ${B * width}`);
-  for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) throw new InputError('non-finite', `${what} contains ${v[i]}`);
   return v;
 }
 
-/** Builds the seed for T targets of the same kind family (all on the logits, or all on the latent). */
-export function buildSeed(model: VisionTransformer, fwd: ForwardResult, targets: readonly Target[]): Seed {
+/** The output gradient for T targets of the same kind family (all on the logits, or all on the latent). */
+export function targetGradient(model: VisionTransformer, fwd: ForwardResult, targets: readonly Target[]): OutputGradient {
   const { ctx, config } = model;
   const B = fwd.B;
   const T = targets.length;

@@ -11,11 +11,11 @@ import { InputError } from '../errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { numPrefixTokens, type VitConfig } from './config.js';
-import { attention, average, assemble, gelu, GRADIENTS, layerNorm, linear, patchify, pool, type OpContext, type Param } from './ops/index.js';
+import { attention, average, assemble, gelu, imagePatches, layerNorm, linear, pool, softmax, type OpContext, type Param } from './ops/index.js';
 import type { TokenParams } from './ops/embed.js';
 import { nativeGrid, resamplePosEmbed } from './pos-embed.js';
 import { runBackward, Tape, type BackwardResult, type TensorRef } from './tape.js';
-import { tapMatches, type TapSelector } from './taps.js';
+import { checkTapSelector, selectedOpGradTaps, tapMatches, type TapSelector } from './taps.js';
 import type { WeightMap } from './weights.js';
 
 export interface ForwardOptions {
@@ -38,13 +38,19 @@ export interface ForwardResult {
   latent: Tensor;
   taps: Map<string, Tensor>;
   tape: Tape | null;
-  /** Every tap point by name (id and shape), kept or not: gradients can be asked of them and seeds enter there. */
+  /** Every tap point by name (id and shape), kept or not: gradients can be asked of them and output gradients enter there. */
   tapPoints: Map<string, TensorRef>;
-  /** Releases logits, latent, taps and an unused tape. */
+  /** Releases logits, latent, taps and an unused tape (idempotent). */
   release(): void;
+  /** Same as release() (`using r = model.forward(...)`). */
+  [Symbol.dispose](): void;
 }
 
-export interface Seed {
+/**
+ * The gradient a backward starts from (autograd's "grad_outputs"): dL/d(tap point) for T
+ * losses at once. Built from targets by targets.ts (`targetGradient`).
+ */
+export interface OutputGradient {
   /** Where the gradient enters: a tap point — `logits` [B, C], `latent` [B, D], `block.<l>`, ... */
   at: string;
   /** [T, ...shape of that tap]: T gradients at once (ownership passes to the backward). */
@@ -160,6 +166,7 @@ export class VisionTransformer {
   /** Full forward of normalised images [B, C, H, W]. */
   forward(images: Tensor, opts: ForwardOptions = {}): ForwardResult {
     const { B, H, W } = this.checkImages(images);
+    checkTapSelector(opts.taps, 'forward', this.config.depth);
     const tape = opts.record ? new Tape(this.ctx, opts.weightGrads ?? false) : null;
     const op: OpContext = { ctx: this.ctx, tape };
     const taps = new Map<string, Tensor>();
@@ -170,6 +177,11 @@ export class VisionTransformer {
     const zL = this.encode(op, z0, B, N, taps, points, opts.taps);
     const { latent, logits } = this.head(op, zL, B, N, points);
     zL.release();
+    if (logits && (tape || tapMatches(opts.taps, 'probs'))) {
+      const probs = softmax(op, logits, B, this.config.numClasses);
+      this.tap('probs', probs, taps, points, opts.taps);
+      probs.release();
+    }
     return makeResult({ B, N, grid, logits, latent, taps, tape, tapPoints: points });
   }
 
@@ -185,7 +197,7 @@ export class VisionTransformer {
     const c = this.config;
     const [gh, gw] = this.gridFor(s.H, s.W);
     const geometry = { B: s.B, C: c.inChans, H: s.H, W: s.W, ph: c.patchSize[0], pw: c.patchSize[1] };
-    const patches = patchify(op, images, geometry);
+    const patches = imagePatches(op, images, geometry);
     const E = linear(op, { x: patches, M: s.B * gh * gw, weight: this.param('patch_embed.proj.weight'), bias: this.maybeParam('patch_embed.proj.bias') });
     patches.release();
     const N = this.numPrefix + gh * gw;
@@ -306,33 +318,47 @@ export class VisionTransformer {
   }
 
   /**
-   * Backward from a seed through the tape of `result` (which is consumed). Returns the
+   * Backward from an output gradient through the tape of `result` (which is consumed). Returns the
    * gradients of the tap points selected by `gradTaps` ([T, ...shape] each) and, when the
    * forward asked for them, parameter gradients.
    */
-  backward(result: ForwardResult, seed: Seed, gradTaps: TapSelector): BackwardResult {
-    const tape = result.tape;
-    if (!tape) throw new InputError('no-tape', 'backward() needs a forward run with { record: true }');
-    result.tape = null;
-    if (seed.at === 'logits' && !result.logits) throw new InputError('no-logits', `${this.config.architecture} has no classifier: use a latent (concept) target`);
-    const target = result.tapPoints.get(seed.at);
-    if (!target) throw new InputError('bad-seed', `no tap point "${seed.at}" in this forward (see taps.ts for names)`);
-    const size = target.shape.reduce((a, b) => a * b, 1);
-    if (seed.grad.size !== seed.T * size) {
-      throw new InputError('bad-seed', `seed gradient has ${seed.grad.size} values, expected T x [${target.shape.join(', ')}] = ${seed.T * size}`);
+  backward(result: ForwardResult, start: OutputGradient, gradTaps: TapSelector): BackwardResult {
+    let tape: Tape;
+    try {
+      tape = this.checkBackward(result, start, gradTaps);
+    } catch (e) {
+      start.grad.release(); // its ownership passed in: a refused backward must not leak it
+      throw e;
     }
+    result.tape = null;
+    const target = result.tapPoints.get(start.at)!;
     const ids = new Map<number, string>();
     for (const [name, ref] of result.tapPoints) if (tapMatches(gradTaps, name)) ids.set(ref.id, name);
-    const named = new Set<string>();
-    for (let l = 0; l < this.config.depth; l++) {
-      for (const name of [`attn.${l}`, `scores.${l}`]) if (tapMatches(gradTaps, name)) named.add(name);
+    const named = selectedOpGradTaps(gradTaps, this.config.depth);
+    return runBackward(tape, { outputGrads: [{ tensor: target, grad: start.grad }], T: start.T, gradTaps: ids, namedTaps: named });
+  }
+
+  private checkBackward(result: ForwardResult, start: OutputGradient, gradTaps: TapSelector): Tape {
+    const tape = result.tape;
+    if (!tape) throw new InputError('no-tape', 'backward() needs a forward run with { record: true }');
+    checkTapSelector(gradTaps, 'grad', this.config.depth);
+    if (start.at === 'logits' && !result.logits) throw new InputError('no-logits', `${this.config.architecture} has no classifier: use a latent (concept) target`);
+    const target = result.tapPoints.get(start.at);
+    if (!target) throw new InputError('bad-output-gradient', `no tap point "${start.at}" in this forward (see taps.ts for names)`);
+    const size = target.shape.reduce((a, b) => a * b, 1);
+    if (start.grad.size !== start.T * size) {
+      throw new InputError('bad-output-gradient', `the output gradient has ${start.grad.size} values, expected T x [${target.shape.join(', ')}] = ${start.T * size}`);
     }
-    return runBackward(tape, GRADIENTS, { seeds: [{ tensor: target, grad: seed.grad }], T: seed.T, gradTaps: ids, namedTaps: named });
+    return tape;
   }
 
   private tap(name: string, t: Tensor, taps: Map<string, Tensor>, points: Map<string, TensorRef>, select?: TapSelector): void {
     points.set(name, { id: t.id, shape: t.shape });
     if (tapMatches(select, name)) taps.set(name, t.retain());
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 
   /** Releases the model's GPU memory. */
@@ -348,10 +374,16 @@ export class VisionTransformer {
   }
 }
 
-function makeResult(r: Omit<ForwardResult, 'release'>): ForwardResult {
+function makeResult(r: Omit<ForwardResult, 'release' | typeof Symbol.dispose>): ForwardResult {
+  let released = false;
   const result: ForwardResult = {
     ...r,
+    [Symbol.dispose]() {
+      result.release();
+    },
     release() {
+      if (released) return;
+      released = true;
       result.logits?.release();
       result.latent.release();
       for (const t of result.taps.values()) t.release();

@@ -14,7 +14,12 @@ export interface NodeContextOptions {
   kernelFamily?: KernelFamily;
   /** Print the WGSL of each pipeline as it is compiled (also: env VITLENS_DUMP_WGSL=1). */
   dumpWgsl?: boolean;
-  /** Pace dawn.node's polling while waiting (default true); false restores its busy polling. */
+  /**
+   * Pace dawn.node's polling while vitlens waits on the GPU (default false). Faster on a CPU
+   * adapter (lavapipe) but it replaces `globalThis.setImmediate` during each wait, delaying other
+   * native addons' setImmediate callbacks by up to 1 ms: turn it on in processes you own
+   * (the vitlens CLI does), see src/node/wait.ts.
+   */
   pacedWait?: boolean;
 }
 
@@ -57,7 +62,7 @@ export async function createNodeContext(options: NodeContextOptions = {}): Promi
     adapterInfo: adapter.info,
     kernelFamily: options.kernelFamily,
     dumpWgsl: options.dumpWgsl ?? process.env.VITLENS_DUMP_WGSL === '1',
-    waitForGpu: options.pacedWait === false ? undefined : pacedGpuWait,
+    waitForGpu: options.pacedWait ? pacedGpuWait : undefined,
     ownsDevice: true,
     keepAlive: gpu,
   });

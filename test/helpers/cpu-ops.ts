@@ -22,6 +22,19 @@ export function layerNormOpCpu(x: F64, rows: number, g: F64, b: F64, eps: number
   return layernormCpu(x, g, b, rows, g.length, eps).y;
 }
 
+/** Softmax over each row of [rows, cols]. */
+export function softmaxCpu(x: F64, cols: number): F64 {
+  const y = new Float64Array(x.length);
+  for (let r = 0; r < x.length / cols; r++) {
+    const row = x.subarray(r * cols, (r + 1) * cols);
+    const m = Math.max(...row);
+    let s = 0;
+    for (let c = 0; c < cols; c++) s += y[r * cols + c] = Math.exp(row[c] - m);
+    for (let c = 0; c < cols; c++) y[r * cols + c] /= s;
+  }
+  return y;
+}
+
 export function geluCpu(u: F64): F64 {
   return u.map(geluRef);
 }

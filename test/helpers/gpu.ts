@@ -5,6 +5,7 @@
  */
 import type { GpuContext, KernelFamily } from '../../src/gpu/context.js';
 import { createNodeContext } from '../../src/node/device.js';
+import { mulberry32 } from '../../src/random.js';
 
 const made = new Map<KernelFamily | 'default', Promise<GpuContext>>();
 
@@ -12,7 +13,7 @@ export function gpuContext(family?: KernelFamily): Promise<GpuContext> {
   const key = family ?? 'default';
   let ctx = made.get(key);
   if (!ctx) {
-    ctx = createNodeContext({ kernelFamily: family });
+    ctx = createNodeContext({ kernelFamily: family, pacedWait: true });
     made.set(key, ctx);
   }
   return ctx;
@@ -25,17 +26,8 @@ export async function testFamilies(): Promise<KernelFamily[]> {
   return ctx.info.subgroups ? [ctx.kernelFamily, other] : [ctx.kernelFamily];
 }
 
-export function seededRandom(seed: number): () => number {
-  // mulberry32: small, fast, good enough for test data.
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Reproducible test data: the library's generator (src/random.ts). */
+export const seededRandom = mulberry32;
 
 export function randomArray(n: number, rand: () => number, scale = 1): Float32Array {
   const a = new Float32Array(n);

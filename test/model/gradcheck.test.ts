@@ -8,9 +8,9 @@
 import { describe, expect, it } from 'vitest';
 import type { GpuContext } from '../../src/gpu/context.js';
 import type { Tensor } from '../../src/gpu/tensor.js';
-import { attention, average, assemble, gelu, GRADIENTS, layerNorm, linear, patchify, pool, type OpContext, type Param } from '../../src/model/ops/index.js';
+import { attention, average, assemble, gelu, imagePatches, layerNorm, linear, pool, softmax, type OpContext, type Param } from '../../src/model/ops/index.js';
 import { runBackward, Tape } from '../../src/model/tape.js';
-import { assembleCpu, attentionCpu, geluCpu, layerNormOpCpu, linearCpu, patchifyCpu, poolCpu, type F64 } from '../helpers/cpu-ops.js';
+import { assembleCpu, attentionCpu, geluCpu, layerNormOpCpu, linearCpu, patchifyCpu, poolCpu, softmaxCpu, type F64 } from '../helpers/cpu-ops.js';
 import { gpuContext, seededRandom } from '../helpers/gpu.js';
 
 interface Var {
@@ -50,7 +50,7 @@ async function check(ctx: GpuContext, c: OpCheck): Promise<void> {
   const y0 = c.cpu(values);
   const R = rnd(99, [y0.length]);
   const ids = new Map(Object.entries(tensors).map(([n, t]) => [t.id, n]));
-  const result = runBackward(tape, GRADIENTS, { seeds: [{ tensor: out, grad: ctx.upload(Float32Array.from(R), [1, ...out.shape]) }], T: 1, gradTaps: ids, namedTaps: new Set() });
+  const result = runBackward(tape, { outputGrads: [{ tensor: out, grad: ctx.upload(Float32Array.from(R), [1, ...out.shape]) }], T: 1, gradTaps: ids, namedTaps: new Set() });
   const loss = (vals: Record<string, F64>) => c.cpu(vals).reduce((s, y, i) => s + y * R[i], 0);
   const rand = seededRandom(7);
   for (const v of c.vars) {
@@ -104,6 +104,18 @@ const CHECKS: OpCheck[] = [
     cpu: (v) => linearCpu(v.x, M, v.w, N, K, v.b, v.g, v.r),
   },
   {
+    // The residual edge's gradient is applied after the record's own gradient (tape.ts,
+    // passThrough): were it shared first, dx += ds W would write into the dy it reads.
+    name: 'linear whose residual is its own input (y = x W^T + b + x)',
+    vars: [
+      { name: 'x', shape: [M, N], data: rnd(23, [M, N]) },
+      { name: 'w', shape: [N, N], data: rnd(24, [N, N]), param: true },
+      { name: 'b', shape: [N], data: rnd(25, [N]), param: true },
+    ],
+    gpu: (op, t, p) => linear(op, { x: t.x, M, weight: p.w, bias: p.b, residual: t.x }),
+    cpu: (v) => linearCpu(v.x, M, v.w, N, N, v.b, undefined, v.x),
+  },
+  {
     name: 'layernorm',
     vars: [
       { name: 'x', shape: [M, D], data: rnd(9, [M, D], 2) },
@@ -137,7 +149,7 @@ const CHECKS: OpCheck[] = [
       { name: 'b', shape: [5], data: rnd(16, [5]), param: true },
     ],
     gpu: (op, t, p) => {
-      const patches = patchify(op, t.img, { B: 2, C: 3, H: 10, W: 13, ph: 4, pw: 4 });
+      const patches = imagePatches(op, t.img, { B: 2, C: 3, H: 10, W: 13, ph: 4, pw: 4 });
       const e = linear(op, { x: patches, M: 2 * 2 * 3, weight: p.w, bias: p.b });
       patches.release();
       return e;
@@ -160,6 +172,12 @@ const CHECKS: OpCheck[] = [
     gpu: (op, t) => pool(op, t.z, { B: 3, N: 5, D, mode, first: mode === 'token' ? 1 : 2 }),
     cpu: (v) => poolCpu(v.z, 3, 5, D, mode, mode === 'token' ? 1 : 2),
   })),
+  {
+    name: 'softmax (rows of 13: not a multiple of the workgroup)',
+    vars: [{ name: 'x', shape: [5, 13], data: rnd(26, [5, 13], 3) }],
+    gpu: (op, t) => softmax(op, t.x, 5, 13),
+    cpu: (v) => softmaxCpu(v.x, 13),
+  },
   {
     name: 'average',
     vars: [

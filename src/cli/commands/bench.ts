@@ -48,7 +48,7 @@ export async function bench(argv: string[]): Promise<void> {
   const methods = names.includes('none') ? [] : parseMethods(names);
   const reps = intOption(args, 'reps', 5);
   const progress = new Progress(!args.flags.has('json'));
-  const ctx = await createNodeContext();
+  const ctx = await createNodeContext({ pacedWait: true }); // the CLI owns its process: see node/wait.ts
   try {
     const model = openModel(ctx, stringOption(args, 'model'));
     const rows: { what: string; batch: number; ms: number }[] = [];

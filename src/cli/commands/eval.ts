@@ -124,7 +124,7 @@ export async function evaluate(argv: string[]): Promise<void> {
   const source = openImageSource(imagesPath, { limit, spread: args.flags.has('spread') });
   const progress = new Progress(!args.flags.has('quiet'));
 
-  const ctx = await createNodeContext();
+  const ctx = await createNodeContext({ pacedWait: true }); // the CLI owns its process: see node/wait.ts
   try {
     const { model, weights, layerScaleInit } = loadModel(ctx, stringOption(args, 'model'));
     try {

@@ -4,7 +4,7 @@ import { basename, extname, resolve } from 'node:path';
 import { clsAttention } from '../../explain/attention.js';
 import { conceptCdam, conceptVector } from '../../explain/cdam.js';
 import { METHODS, type MethodInfo } from '../../explain/registry.js';
-import { resolveClasses } from '../../explain/targets.js';
+import { resolveClasses } from '../../explain/class-specs.js';
 import type { Tensor } from '../../gpu/tensor.js';
 import { COLORMAPS, DIVERGING_COLORMAPS, colormapFor, describeColormaps, type ColormapName } from '../../render/colormap.js';
 import type { RawImage } from '../../io/image.js';
@@ -90,7 +90,7 @@ export async function explain(argv: string[]): Promise<void> {
 
   const images = openImages(args.positionals);
   const conceptImages = (args.options.get('concept') ?? []).length ? openImages(args.options.get('concept')!) : [];
-  const ctx = await createNodeContext();
+  const ctx = await createNodeContext({ pacedWait: true }); // the CLI owns its process: see node/wait.ts
   try {
     const t0 = performance.now();
     const model = openModel(ctx, stringOption(args, 'model'));

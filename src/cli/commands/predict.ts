@@ -20,7 +20,7 @@ export async function predict(argv: string[]): Promise<void> {
   const args = parseArgs(argv, { model: { value: true }, top: { value: true }, json: {} });
   const k = intOption(args, 'top', 5);
   const images = openImages(args.positionals);
-  const ctx = await createNodeContext();
+  const ctx = await createNodeContext({ pacedWait: true }); // the CLI owns its process: see node/wait.ts
   try {
     const model = openModel(ctx, stringOption(args, 'model'));
     const x = imageBatch(model, images.map((i) => i.image));

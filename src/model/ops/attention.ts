@@ -12,7 +12,8 @@ import type { Tensor } from '../../gpu/tensor.js';
 import { matmul } from '../../kernels/matmul.js';
 import { softmaxRows } from '../../kernels/softmax.js';
 import { softmaxGrad } from '../../kernels/softmax-grad.js';
-import type { Backward, TapeRecord } from '../tape.js';
+import { tapName } from '../taps.js';
+import { defineOp } from './define.js';
 import type { OpContext } from './types.js';
 
 export interface AttentionShape {
@@ -50,59 +51,61 @@ export function attention(op: OpContext, qkv: Tensor, s: AttentionShape, layer: 
     b: { t: qkv, offset: 2 * D, rowStride: 3 * D, ...qkvBatch },
     c: { t: out, rowStride: D, s1: N * D, s2: hd },
   });
-  // gradTaps: the intermediate gradients this record's backward can hand out (see tape.ts).
-  op.tape?.push('attention', [qkv], [out], { qkv, probs }, { ...s, layer, gradTaps: [`attn.${layer}`, `scores.${layer}`] });
+  op.tape?.record(attentionOp, { inputs: [qkv], outputs: [out], saved: { qkv, probs }, attrs: { ...s, layer } });
   return { probs, out };
 }
 
-export function attentionGrad(rec: TapeRecord, bw: Backward): void {
-  const { ctx, T } = bw;
-  const { B, N, H, D, layer } = rec.attrs as unknown as AttentionShape & { layer: number };
-  const { qkv, probs } = rec.saved;
-  const hd = D / H;
-  const scale = hd ** -0.5;
-  const dO = bw.gradOf(rec.outputs[0])!;
-  const TB = T * B;
-  // Saved tensors are per image: batch index z1 = t*B + b reads image b (mod B).
-  const qkvSaved = { s1: N * 3 * D, s2: hd, mod: B };
-  const probsSaved = { s1: H * N * N, s2: N * N, mod: B };
-  const perHead = { s1: H * N * N, s2: N * N };
-  const dP = ctx.empty([T, B, H, N, N]);
-  matmul(ctx, {
-    M: N, N, K: hd, nz1: TB, nz2: H,
-    a: { t: dO, rowStride: D, s1: N * D, s2: hd },
-    b: { t: qkv, offset: 2 * D, rowStride: 1, colStride: 3 * D, ...qkvSaved },
-    c: { t: dP, rowStride: N, ...perHead },
-  });
-  const name = `attn.${layer}`;
-  if (bw.wants(name)) bw.keep(name, dP);
-  const dS = ctx.empty([T, B, H, N, N]);
-  softmaxGrad(ctx, dP, probs, dS, TB * H * N, B * H * N, N);
-  dP.release();
-  // vit-explain's hooked gradient rollout reads this: the gradient of the pre-softmax scores.
-  if (bw.wants(`scores.${layer}`)) bw.keep(`scores.${layer}`, dS);
-  const { g: dqkv, accumulate } = bw.into(rec.inputs[0]);
-  const dqkvBatch = { s1: N * 3 * D, s2: hd };
-  // dQ = scale dS K
-  matmul(ctx, {
-    M: N, N: hd, K: N, nz1: TB, nz2: H, alpha: scale, accumulate,
-    a: { t: dS, rowStride: N, ...perHead },
-    b: { t: qkv, offset: D, rowStride: 3 * D, ...qkvSaved },
-    c: { t: dqkv, rowStride: 3 * D, ...dqkvBatch },
-  });
-  // dK = scale dS^T Q
-  matmul(ctx, {
-    M: N, N: hd, K: N, nz1: TB, nz2: H, alpha: scale, accumulate,
-    a: { t: dS, rowStride: 1, colStride: N, ...perHead },
-    b: { t: qkv, rowStride: 3 * D, ...qkvSaved },
-    c: { t: dqkv, offset: D, rowStride: 3 * D, ...dqkvBatch },
-  });
-  dS.release();
-  // dV = P^T dO
-  matmul(ctx, {
-    M: N, N: hd, K: N, nz1: TB, nz2: H, accumulate,
-    a: { t: probs, rowStride: 1, colStride: N, ...probsSaved },
-    b: { t: dO, rowStride: D, s1: N * D, s2: hd },
-    c: { t: dqkv, offset: 2 * D, rowStride: 3 * D, ...dqkvBatch },
-  });
-}
+export const attentionOp = defineOp<AttentionShape & { layer: number }, { qkv: Tensor; probs: Tensor }>({
+  name: 'attention',
+  gradTaps: { families: ['attn', 'scores'], layer: (a) => a.layer },
+  backward: (rec, bw) => {
+    const { ctx, T } = bw;
+    const { B, N, H, D, layer } = rec.attrs;
+    const { qkv, probs } = rec.saved;
+    const hd = D / H;
+    const scale = hd ** -0.5;
+    const dO = bw.gradOf(rec.outputs[0])!;
+    const TB = T * B;
+    // Saved tensors are per image: batch index z1 = t*B + b reads image b (mod B).
+    const qkvSaved = { s1: N * 3 * D, s2: hd, mod: B };
+    const probsSaved = { s1: H * N * N, s2: N * N, mod: B };
+    const perHead = { s1: H * N * N, s2: N * N };
+    const dP = ctx.empty([T, B, H, N, N]);
+    matmul(ctx, {
+      M: N, N, K: hd, nz1: TB, nz2: H,
+      a: { t: dO, rowStride: D, s1: N * D, s2: hd },
+      b: { t: qkv, offset: 2 * D, rowStride: 1, colStride: 3 * D, ...qkvSaved },
+      c: { t: dP, rowStride: N, ...perHead },
+    });
+    bw.offer(tapName('attn', layer), dP);
+    const dS = ctx.empty([T, B, H, N, N]);
+    softmaxGrad(ctx, dP, probs, dS, TB * H * N, B * H * N, N);
+    dP.release();
+    // vit-explain's hooked gradient rollout reads this: the gradient of the pre-softmax scores.
+    bw.offer(tapName('scores', layer), dS);
+    const { g: dqkv, accumulate } = bw.into(rec.inputs[0]);
+    const dqkvBatch = { s1: N * 3 * D, s2: hd };
+    // dQ = scale dS K
+    matmul(ctx, {
+      M: N, N: hd, K: N, nz1: TB, nz2: H, alpha: scale, accumulate,
+      a: { t: dS, rowStride: N, ...perHead },
+      b: { t: qkv, offset: D, rowStride: 3 * D, ...qkvSaved },
+      c: { t: dqkv, rowStride: 3 * D, ...dqkvBatch },
+    });
+    // dK = scale dS^T Q
+    matmul(ctx, {
+      M: N, N: hd, K: N, nz1: TB, nz2: H, alpha: scale, accumulate,
+      a: { t: dS, rowStride: 1, colStride: N, ...perHead },
+      b: { t: qkv, rowStride: 3 * D, ...qkvSaved },
+      c: { t: dqkv, offset: D, rowStride: 3 * D, ...dqkvBatch },
+    });
+    dS.release();
+    // dV = P^T dO
+    matmul(ctx, {
+      M: N, N: hd, K: N, nz1: TB, nz2: H, accumulate,
+      a: { t: probs, rowStride: 1, colStride: N, ...probsSaved },
+      b: { t: dO, rowStride: D, s1: N * D, s2: hd },
+      c: { t: dqkv, offset: 2 * D, rowStride: 3 * D, ...dqkvBatch },
+    });
+  },
+});

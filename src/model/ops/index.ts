@@ -1,29 +1,27 @@
-/** The gradient registry: one backward per op kind, each defined next to its forward. */
-import type { GradientFn } from '../tape.js';
-import { attentionGrad } from './attention.js';
-import { averageGrad } from './average.js';
-import { assembleGrad, patchifyGrad } from './embed.js';
-import { geluGrad } from './gelu.js';
-import { layerNormGrad } from './layernorm.js';
-import { linearGrad } from './linear.js';
-import { poolGrad } from './pool.js';
+/**
+ * The differentiable ops of the ViT, each defined once with its gradient (define.ts): the
+ * forward function records a call of its op definition on the tape, the definition's backward
+ * runs on that call. `OPS` lists them for tests and documentation.
+ */
+import { attentionOp } from './attention.js';
+import { averageOp } from './average.js';
+import { assembleOp, imagePatchesOp } from './embed.js';
+import { geluOp } from './gelu.js';
+import { layerNormOp } from './layernorm.js';
+import { linearOp } from './linear.js';
+import { poolOp } from './pool.js';
+import { softmaxOp } from './softmax.js';
 
-export const GRADIENTS = new Map<string, GradientFn>([
-  ['linear', linearGrad],
-  ['gelu', geluGrad],
-  ['layernorm', layerNormGrad],
-  ['attention', attentionGrad],
-  ['patchify', patchifyGrad],
-  ['assemble', assembleGrad],
-  ['pool', poolGrad],
-  ['average', averageGrad],
-]);
+export const OPS = [linearOp, geluOp, layerNormOp, attentionOp, imagePatchesOp, assembleOp, poolOp, averageOp, softmaxOp] as const;
 
 export { attention } from './attention.js';
 export { average } from './average.js';
-export { assemble, patchify } from './embed.js';
+export { assemble, imagePatches } from './embed.js';
 export { gelu } from './gelu.js';
 export { layerNorm } from './layernorm.js';
 export { linear } from './linear.js';
 export { pool } from './pool.js';
+export { softmax } from './softmax.js';
+export type { OpCall, OpDefinition } from './define.js';
+export { defineOp } from './define.js';
 export type { OpContext, Param } from './types.js';

@@ -10,7 +10,7 @@ import { columnSums, mulColumns } from '../../kernels/columns.js';
 import { axpy } from '../../kernels/elementwise.js';
 import { matmul } from '../../kernels/matmul.js';
 import type { Tensor } from '../../gpu/tensor.js';
-import type { Backward, TapeRecord } from '../tape.js';
+import { defineOp } from './define.js';
 import type { OpContext, Param } from './types.js';
 
 export interface LinearArgs {
@@ -53,52 +53,62 @@ export function linear(op: OpContext, a: LinearArgs): Tensor {
       residual: a.residual ? { t: a.residual, rowStride: N } : undefined,
     });
   }
-  if (tape) {
-    const saved: Record<string, Tensor> = {};
-    if (weightGrads) saved.x = a.x;
-    if (s) saved.s = s;
-    tape.push('linear', a.residual ? [a.x, a.residual] : [a.x], [y], saved, {
-      M: a.M, N, K, weight: a.weight, bias: a.bias, layerScale: a.layerScale ?? null, residual: a.residual ?? null,
-    });
-  }
+  tape?.record(linearOp, {
+    inputs: a.residual ? [a.x, a.residual] : [a.x],
+    outputs: [y],
+    // x for dW, s for dgamma: kept only when parameter gradients are asked for.
+    saved: { x: weightGrads ? a.x : undefined, s: s ?? undefined },
+    attrs: { M: a.M, N, K, weight: a.weight, bias: a.bias, layerScale: a.layerScale ?? null, residual: a.residual ?? null },
+  });
   s?.release();
   return y;
 }
 
-export function linearGrad(rec: TapeRecord, bw: Backward): void {
-  const { ctx, T } = bw;
-  const { M, N, K, weight, bias, layerScale, residual } = rec.attrs as {
-    M: number; N: number; K: number; weight: Param; bias: Param | null; layerScale: Param | null; residual: Tensor | null;
-  };
-  const [x] = rec.inputs;
-  const y = rec.outputs[0];
-  const dy = bw.gradOf(y)!;
-  if (residual) bw.passThrough(residual, y);
-  let ds = dy;
-  if (layerScale) {
-    ds = ctx.empty([T * M, N]);
-    mulColumns(ctx, dy, layerScale.t, ds, T * M, N);
-  }
-  const { g: dx, accumulate } = bw.into(x);
-  matmul(ctx, {
-    M: T * M, N: K, K: N,
-    a: { t: ds, rowStride: N },
-    b: { t: weight.t, rowStride: K },
-    c: { t: dx, rowStride: K },
-    accumulate,
-  });
-  if (bw.weightGrads) {
-    const xs = rec.saved.x;
-    const dW = bw.weightInto(weight.name, [N, K]);
-    matmul(ctx, { M: N, N: K, K: M, a: { t: ds, rowStride: 1, colStride: N }, b: { t: xs, rowStride: K }, c: { t: dW.g, rowStride: K }, accumulate: dW.accumulate });
-    if (bias) {
-      const db = bw.weightInto(bias.name, [N]);
-      columnSums(ctx, { a: ds, M, N, out: db.g, accumulate: db.accumulate });
-    }
-    if (layerScale) {
-      const dg = bw.weightInto(layerScale.name, [N]);
-      columnSums(ctx, { a: dy, M, N, out: dg.g, accumulate: dg.accumulate, b: rec.saved.s, bRows: M });
-    }
-  }
-  if (ds !== dy) ds.release();
+export interface LinearAttrs {
+  M: number;
+  N: number;
+  K: number;
+  weight: Param;
+  bias: Param | null;
+  layerScale: Param | null;
+  residual: Tensor | null;
 }
+
+export const linearOp = defineOp<LinearAttrs, { x?: Tensor; s?: Tensor }>({
+  name: 'linear',
+  backward: (rec, bw) => {
+    const { ctx, T } = bw;
+    const { M, N, K, weight, bias, layerScale, residual } = rec.attrs;
+    const [x] = rec.inputs;
+    const y = rec.outputs[0];
+    const dy = bw.gradOf(y)!;
+    if (residual) bw.passThrough(residual, y);
+    let ds = dy;
+    if (layerScale) {
+      ds = ctx.empty([T * M, N]);
+      mulColumns(ctx, dy, layerScale.t, ds, T * M, N);
+    }
+    const { g: dx, accumulate } = bw.into(x);
+    matmul(ctx, {
+      M: T * M, N: K, K: N,
+      a: { t: ds, rowStride: N },
+      b: { t: weight.t, rowStride: K },
+      c: { t: dx, rowStride: K },
+      accumulate,
+    });
+    if (bw.weightGrads) {
+      const xs = rec.saved.x!;
+      const dW = bw.weightInto(weight.name, [N, K]);
+      matmul(ctx, { M: N, N: K, K: M, a: { t: ds, rowStride: 1, colStride: N }, b: { t: xs, rowStride: K }, c: { t: dW.g, rowStride: K }, accumulate: dW.accumulate });
+      if (bias) {
+        const db = bw.weightInto(bias.name, [N]);
+        columnSums(ctx, { a: ds, M, N, out: db.g, accumulate: db.accumulate });
+      }
+      if (layerScale) {
+        const dg = bw.weightInto(layerScale.name, [N]);
+        columnSums(ctx, { a: dy, M, N, out: dg.g, accumulate: dg.accumulate, b: rec.saved.s!, bRows: M });
+      }
+    }
+    if (ds !== dy) ds.release();
+  },
+});

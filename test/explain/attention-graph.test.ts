@@ -1,22 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
-import { abnarRollout, attentionFlow, attentionGraph } from '../../src/explain/flow.js';
+import { abnarRollout, attentionFlow, attentionGraph } from '../../src/explain/attention-graph.js';
 import { LayeredMaxFlow, maxFlowLayered, maxFlowToEachSink, type LayeredGraph } from '../../src/explain/maxflow.js';
 import { goldenCases } from '../helpers/golden.js';
+import { mulberry32 as rng } from '../../src/random.js';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers: seeded random numbers, random attention, an independent Edmonds-Karp.
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0; // mulberry32
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussian(r: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());

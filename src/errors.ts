@@ -16,7 +16,11 @@ export class VitlensError extends Error {
 /** A .safetensors file that is truncated, malformed or internally inconsistent. */
 export class SafetensorsError extends VitlensError {}
 
-/** Weights that do not fit the model: missing, unexpected or mis-shaped tensors (all listed at once). */
+/**
+ * Weights that do not fit the model: missing, unexpected or mis-shaped tensors. The message lists
+ * them all; `summary` says the same in one line (counts and the first few names), and the full
+ * lists stay in `missing`, `unexpected` and `mismatched`.
+ */
 export class WeightsError extends VitlensError {
   constructor(
     message: string,
@@ -26,7 +30,22 @@ export class WeightsError extends VitlensError {
   ) {
     super('weights-mismatch', message);
   }
+
+  /** One line: the message's first line, then each list as its count and first few entries. */
+  get summary(): string {
+    const head = this.message.split('\n')[0].replace(/:$/, '');
+    const few = (names: string[]) => `${names.slice(0, SUMMARY_NAMES).join(', ')}${names.length > SUMMARY_NAMES ? `, … ${names.length - SUMMARY_NAMES} more` : ''}`;
+    const parts = [
+      ...(this.missing.length ? [`${this.missing.length} missing (${few(this.missing)})`] : []),
+      ...(this.unexpected.length ? [`${this.unexpected.length} unexpected (${few(this.unexpected)})`] : []),
+      ...(this.mismatched.length ? [`${this.mismatched.length} mis-shaped (${few(this.mismatched.map((m) => `${m.name} [${m.actual.join(', ')}] vs [${m.expected.join(', ')}]`))})`] : []),
+    ];
+    return parts.length ? `${head}: ${parts.join('; ')}` : head;
+  }
 }
+
+/** Names shown per list in WeightsError.summary. */
+const SUMMARY_NAMES = 3;
 
 /** A model configuration vitlens cannot build (unknown or unsupported architecture, bad arguments). */
 export class ConfigError extends VitlensError {}
@@ -42,3 +61,17 @@ export class DeviceError extends VitlensError {}
 
 /** A pickle / checkpoint that vitlens refuses to read (anything but tensors and plain containers). */
 export class CheckpointError extends VitlensError {}
+
+/**
+ * A file or folder that cannot be read or written (missing, a folder where a file was expected,
+ * already there, no permission), naming the path and the system's error code.
+ */
+export class FileError extends VitlensError {
+  constructor(
+    code: string,
+    message: string,
+    readonly path: string,
+  ) {
+    super(code, message);
+  }
+}

@@ -9,6 +9,7 @@ import { timmModelArgs } from '../model/timm-models.js';
 import type { VisionTransformer } from '../model/vit.js';
 import { loadModelDir } from '../node/load.js';
 import { METHODS, methodByName, type MethodInfo } from '../explain/registry.js';
+import { listOption, type ParsedArgs } from './args.js';
 import { CliError } from './errors.js';
 import { bundledImagesDir, bundledModelDir } from './paths.js';
 
@@ -43,6 +44,13 @@ export function openImages(paths: readonly string[]): NamedImage[] {
     } else files.push(p);
   }
   return files.map((path) => ({ path, image: readImageFileSync(path) }));
+}
+
+/** A comma-list option that, when given, must name something: `--method ,` is a usage error, not "all". */
+export function nonEmptyList(args: ParsedArgs, key: string): string[] {
+  const list = listOption(args, key);
+  if (args.options.has(key) && list.length === 0) throw new CliError(`--${key} needs at least one name, got ${JSON.stringify(args.options.get(key)!.join(','))}`);
+  return list;
 }
 
 /** Method names from --method (comma lists, repeats): none or "all" means every method. */

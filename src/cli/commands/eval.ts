@@ -9,6 +9,7 @@ import { imageBatch } from '../../model/input.js';
 import { VisionTransformer } from '../../model/vit.js';
 import { checkWeights, type WeightMap } from '../../model/weights.js';
 import { openImageSource } from '../../node/dataset.js';
+import { readWeightsFile } from '../../node/convert.js';
 import { createNodeContext } from '../../node/device.js';
 import { readHubConfig } from '../../node/load.js';
 import { evaluationPage } from '../../report/evaluation-page.js';
@@ -86,7 +87,7 @@ function loadModel(ctx: Parameters<typeof openModel>[0], spec: string | undefine
   const cfg = readHubConfig(dir);
   const path = join(dir, 'model.safetensors');
   if (!existsSync(path)) throw new ConfigError('no-weights', `${dir} has no model.safetensors`);
-  const weights = checkWeights(cfg, parseSafetensors(new Uint8Array(readFileSync(path)), path), path);
+  const weights = checkWeights(cfg, parseSafetensors(readWeightsFile(path), path), path);
   const raw = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
   const init = raw?.model_args?.init_values;
   return { model: VisionTransformer.fromWeights(ctx, cfg, weights), weights, layerScaleInit: typeof init === 'number' ? init : undefined };

@@ -1,7 +1,7 @@
 /** Shared CLI plumbing: opening the model and images named on the command line. */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ConfigError, ImageError } from '../errors.js';
+import { ConfigError, FileError, ImageError } from '../errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import type { RawImage } from '../io/image.js';
 import { readImageFileSync } from '../io/decode-node.js';
@@ -44,6 +44,11 @@ export function openImages(paths: readonly string[]): NamedImage[] {
     } else files.push(p);
   }
   return files.map((path) => ({ path, image: readImageFileSync(path) }));
+}
+
+/** Refuses an --out that names an existing file, before any work is done (mkdir would fail at the end). */
+export function checkOutDir(dir: string): void {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new FileError('eexist', `--out ${dir}: a file of that name exists; name a folder (it is created if needed)`, dir);
 }
 
 /** A comma-list option that, when given, must name something: `--method ,` is a usage error, not "all". */

@@ -14,7 +14,7 @@ import { createNodeContext } from '../../node/device.js';
 import { readHubConfig } from '../../node/load.js';
 import { evaluationPage } from '../../report/evaluation-page.js';
 import { intOption, listOption, parseArgs, stringOption, type ParsedArgs } from '../args.js';
-import { openModel } from '../common.js';
+import { checkOutDir, openModel } from '../common.js';
 import { CliError } from '../errors.js';
 import { bundledImagesDir, bundledModelDir } from '../paths.js';
 import { Progress } from '../progress.js';
@@ -115,6 +115,7 @@ export async function evaluate(argv: string[]): Promise<void> {
   const markdown = args.flags.has('markdown');
   if (json && markdown) throw new CliError('--json and --markdown exclude each other');
   const out = resolve(stringOption(args, 'out') ?? 'vitlens-out');
+  checkOutDir(out);
   const imagesPath = stringOption(args, 'images') ?? bundledImagesDir();
   if (!existsSync(imagesPath)) throw new ImageError('no-file', `--images ${imagesPath}: no such file or folder`);
   const source = openImageSource(imagesPath, { limit, spread: args.flags.has('spread') });

@@ -18,7 +18,7 @@ import type { VisionTransformer } from '../../model/vit.js';
 import { createNodeContext } from '../../node/device.js';
 import { renderExplainReport, type ReportImage, type ReportPanel } from '../../report/explain-report.js';
 import { intOption, listOption, parseArgs, stringOption } from '../args.js';
-import { nonEmptyList, openImages, openModel, parseMethods, type NamedImage } from '../common.js';
+import { checkOutDir, nonEmptyList, openImages, openModel, parseMethods, type NamedImage } from '../common.js';
 import { CliError } from '../errors.js';
 import { InputError } from '../../errors.js';
 import { Progress } from '../progress.js';
@@ -107,6 +107,7 @@ export async function explain(argv: string[]): Promise<void> {
   const reportLimit = intOption(args, 'report-limit', 50, 0);
   const withAttention = !args.flags.has('no-attention');
   const outDir = resolve(stringOption(args, 'out') ?? 'vitlens-out');
+  checkOutDir(outDir);
   const json = args.flags.has('json');
   const progress = new Progress();
   const started = performance.now();

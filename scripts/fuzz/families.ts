@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { deflateSync } from 'node:zlib';
+import { deflateSync, inflateSync } from 'node:zlib';
 import { convertCheckpoint } from '../../src/convert/convert.js';
 import { decodeImage } from '../../src/io/decode-node.js';
 import { preprocess } from '../../src/io/preprocess.js';
@@ -130,7 +130,7 @@ function fixPngCrcs(b: Uint8Array): Uint8Array {
   return b;
 }
 
-function pngChunk(type: string, data: Uint8Array): Uint8Array {
+function pngChunkOf(type: string, data: Uint8Array): Uint8Array {
   const c = new Uint8Array(12 + data.length);
   const v = new DataView(c.buffer);
   v.setUint32(0, data.length);
@@ -148,7 +148,37 @@ function pngBomb(w: number, h: number, interlace: number, inflated: number, colo
   v.setUint32(4, h);
   ihdr.set([depth, colorType, 0, 0, interlace], 8);
   const sig = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  const parts = [sig, pngChunk('IHDR', ihdr), pngChunk('IDAT', new Uint8Array(deflateSync(new Uint8Array(inflated)))), pngChunk('IEND', new Uint8Array(0))];
+  const parts = [sig, pngChunkOf('IHDR', ihdr), pngChunkOf('IDAT', new Uint8Array(deflateSync(new Uint8Array(inflated)))), pngChunkOf('IEND', new Uint8Array(0))];
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Inflates a PNG's image data, mutates it (filter types, samples, palette indices, length) and deflates it again. */
+function mutatePngPixels(b: Uint8Array, rng: Rng): Uint8Array {
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const before: Uint8Array[] = [];
+  const idat: Uint8Array[] = [];
+  const after: Uint8Array[] = [];
+  for (let at = 8; at + 12 <= b.length; ) {
+    const len = v.getUint32(at);
+    const type = String.fromCharCode(...b.subarray(at + 4, at + 8));
+    const whole = b.subarray(at, at + 12 + len);
+    if (type === 'IDAT') idat.push(b.subarray(at + 8, at + 8 + len));
+    else (idat.length ? after : before).push(whole);
+    at += 12 + len;
+  }
+  let raw: Uint8Array;
+  try {
+    raw = new Uint8Array(inflateSync(Buffer.concat(idat)));
+  } catch {
+    return b;
+  }
+  const parts = [b.subarray(0, 8), ...before, pngChunkOf('IDAT', new Uint8Array(deflateSync(mutateMany(raw, rng, [], 4)))), ...after];
   const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
   let at = 0;
   for (const p of parts) {
@@ -170,8 +200,9 @@ function mutatePng(rng: Rng): Uint8Array {
     v.setUint32(rng.chance(0.5) ? 16 : 20, rng.chance(0.5) ? rng.pick(INTERESTING_U32) : rng.int(70000));
     return fixPngCrcs(b);
   }
+  if (r < 0.45) return mutatePngPixels(base, rng);
   const m = mutateMany(base, rng, s.png);
-  return r < 0.7 ? fixPngCrcs(new Uint8Array(m)) : m;
+  return r < 0.75 ? fixPngCrcs(new Uint8Array(m)) : m;
 }
 
 /** Offset of the JPEG's SOF marker, or -1. */

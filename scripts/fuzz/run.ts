@@ -134,6 +134,9 @@ export async function runFuzz(o: FuzzOptions): Promise<FamilySummary[]> {
   const log = o.log ?? (() => {});
   const summaries: FamilySummary[] = [];
   if (o.outDir) mkdirSync(join(o.outDir, 'findings'), { recursive: true });
+  // One worker for all families: starting one costs a second or two (tsx); it is replaced only after a bad outcome.
+  const worker = new Worker();
+  try {
   for (const family of o.families) {
     const file = o.outDir ? join(o.outDir, `${family}-seed${o.seed}.jsonl`) : null;
     const records = new Map<number, InputRecord>();
@@ -141,8 +144,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FamilySummary[]> {
       for (const line of readFileSync(file, 'utf8').split('\n')) if (line) { const r = JSON.parse(line) as InputRecord; records.set(r.i, r); }
       if (records.size) log(`${family}: resuming, ${records.size} inputs already recorded`);
     }
-    const worker = new Worker();
-    try {
+    {
       for (let i = 0; i < o.count; i++) {
         if (records.has(i)) continue;
         const bytes = makeInput(family, o.seed, i);
@@ -156,8 +158,6 @@ export async function runFuzz(o: FuzzOptions): Promise<FamilySummary[]> {
         }
         if ((i + 1) % 1000 === 0) log(`${family}: ${i + 1}/${o.count}`);
       }
-    } finally {
-      worker.stop();
     }
     const counts = emptyCounts();
     let maxMs = 0;
@@ -171,6 +171,9 @@ export async function runFuzz(o: FuzzOptions): Promise<FamilySummary[]> {
       if (isBad(r.outcome) && findings.length < 10) findings.push(r);
     }
     summaries.push({ family, inputs: Math.min(o.count, records.size), counts, maxMs, maxPeakMiB, findings });
+  }
+  } finally {
+    worker.stop();
   }
   return summaries;
 }

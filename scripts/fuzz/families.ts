@@ -227,6 +227,8 @@ function mutateJpeg(rng: Rng): Uint8Array {
   return mutateMany(base, rng, s.jpeg);
 }
 
+const BOMB_DATA = new Uint8Array(4 << 20);
+
 /** Unzips a seed checkpoint, mutates one entry (the pickle when `pickleOnly`), and zips it again. */
 function mutateCheckpointEntry(rng: Rng, pickleOnly: boolean): Uint8Array {
   const s = loadSeeds();
@@ -246,7 +248,7 @@ function mutateCheckpointEntry(rng: Rng, pickleOnly: boolean): Uint8Array {
   }
   if (!pickleOnly && rng.chance(0.05)) {
     // overlapping-entry bomb: the same big deflated storage under many names
-    const big = { name: 'archive/data/0', data: new Uint8Array(4 << 20), deflate: true };
+    const big = { name: 'archive/data/0', data: BOMB_DATA, deflate: true };
     return writeZip([...entries, ...Array.from({ length: 40 }, (_, k) => ({ ...big, name: `archive/data/bomb${k}` }))]);
   }
   return writeZip(entries);

@@ -15,13 +15,21 @@ export interface ZipInput {
 }
 
 export function writeZip(entries: readonly ZipInput[]): Uint8Array {
+  // The same data under several names (overlapping-entry bombs) is deflated once.
+  const deflated = new Map<Uint8Array, Uint8Array>();
+  const crcs = new Map<Uint8Array, number>();
   const parts: Uint8Array[] = [];
   const central: Uint8Array[] = [];
   let offset = 0;
   for (const e of entries) {
     const name = new TextEncoder().encode(e.name);
-    const body = e.deflate ? new Uint8Array(deflateRawSync(e.data)) : e.data;
-    const crc = crc32(e.data);
+    let body = e.data;
+    if (e.deflate) {
+      body = deflated.get(e.data) ?? new Uint8Array(deflateRawSync(e.data));
+      deflated.set(e.data, body);
+    }
+    const crc = crcs.get(e.data) ?? crc32(e.data);
+    crcs.set(e.data, crc);
     const local = new Uint8Array(30 + name.length);
     const lv = new DataView(local.buffer);
     lv.setUint32(0, 0x04034b50, true);

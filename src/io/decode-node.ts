@@ -126,7 +126,6 @@ export function decodePng(bytes: Uint8Array, source = 'image.png', opts: DecodeO
   const { width, height, depth, colorType, samples } = png;
   const n = width * height;
   const sixteen = opts.sixteenBitGray ?? 'high-byte';
-  const to8 = depth === 16 ? (v: number) => v >> 8 : (v: number) => v;
 
   if (colorType === 3) {
     // palette: look the colours up; RGBA when tRNS makes any used colour transparent (PIL 'P' -> 'RGBA')
@@ -151,10 +150,8 @@ export function decodePng(bytes: Uint8Array, source = 'image.png', opts: DecodeO
     for (let p = 0; p < n; p++) out[p] = grayTo8(samples[p], depth, sixteen);
     return { data: out, width, height, channels: 1 };
   }
-  const c = png.channels;
-  const out = new Uint8Array(n * c);
-  for (let i = 0; i < out.length; i++) out[i] = to8(samples[i]);
-  return { data: out, width, height, channels: c };
+  // grey + alpha, RGB, RGBA: the samples are already 8-bit (16-bit ones as their high byte, as PIL)
+  return { data: samples as Uint8Array, width, height, channels: png.channels };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,8 +14,8 @@ import { ConfigError, InputError } from '../errors.js';
 export interface Limits {
   /**
    * Largest image (width x height) decoded. Pillow warns above 89,478,485 pixels and refuses above
-   * twice that; a ViT sees 224 x 224, and a 16-bit RGBA PNG holds ~20 bytes a pixel while it is
-   * decoded (inflated rows, samples, 8-bit result), so 50 MP (~1 GB at worst) is the refusal point.
+   * twice that. A ViT sees 224 x 224; a 49 MP 16-bit RGBA PNG already peaks at ~650 MiB while it
+   * is decoded (inflated rows plus 8-bit samples), so 50 MP is refused rather than warned about.
    */
   maxImagePixels: number;
   /**

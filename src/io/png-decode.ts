@@ -1,13 +1,14 @@
 /**
  * A PNG decoder that believes no size before bounding it: the IHDR is read and checked against the
  * pixel limits (limits.ts) first, the exact number of bytes the declared image needs is computed,
- * and the image data is inflated with that number as zlib's output limit. No declared size ever
- * reaches zlib as a buffer or chunk size (pngjs did that, and a 69-byte file could abort Node in
- * zlib's native code), and data that inflates to more than the image needs is refused instead of
- * being held in memory.
+ * and the image data is inflated with that number as zlib's output limit. No declared size reaches
+ * zlib before it is bounded (pngjs passed one straight through as the chunk size, and a 69-byte
+ * file could abort Node in zlib's native code), and data that inflates to more than the image
+ * needs is refused instead of being held in memory.
  *
  * The result is PIL's 8-bit view of the file (decode-node.ts documents the modes): samples are
- * returned raw per channel, 16-bit ones as [high, low] pairs, and decode-node.ts converts them.
+ * returned per channel (16-bit ones as their high byte, except 16-bit grey), and decode-node.ts
+ * converts them.
  */
 import { inflateSync } from 'node:zlib';
 import { ImageError } from '../errors.js';
@@ -26,7 +27,11 @@ export interface PngHeader {
 export interface DecodedPng extends PngHeader {
   /** Samples per pixel in `samples`: 1 (grey / palette index), 2, 3 or 4. */
   channels: number;
-  /** Row-major samples, `channels` per pixel, at the file's depth (<= 8 bits: Uint8Array; 16: Uint16Array). */
+  /**
+   * Row-major samples, `channels` per pixel: the raw value for depths up to 8 (grey levels and
+   * palette indices unscaled), the high byte of 16-bit samples, except 16-bit grey, kept whole in
+   * a Uint16Array (PIL's mode 'I'). Holding 8 bits per sample keeps the decode near 12 bytes a pixel.
+   */
   samples: Uint8Array | Uint16Array;
   /** PLTE as RGB triples (palette images). */
   palette?: Uint8Array;
@@ -34,6 +39,8 @@ export interface DecodedPng extends PngHeader {
   paletteAlpha?: Uint8Array;
 }
 
+/** Largest single output chunk handed to zlib. */
+const MAX_CHUNK = 1 << 30;
 const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 const DEPTHS: Record<number, number[]> = { 0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16] };
 /** Adam7 passes: x start, y start, x step, y step. */
@@ -114,7 +121,9 @@ export function decodePngBytes(bytes: Uint8Array, source: string): DecodedPng {
   const need = rawSize(h);
   let raw: Uint8Array;
   try {
-    raw = inflateSync(idat.length === 1 ? idat[0] : Buffer.concat(idat), { maxOutputLength: Math.max(need, 1) });
+    // The size is bounded by now: inflating into one chunk of exactly that size avoids zlib's final
+    // copy (half the peak memory); above 1 GiB (raised limits) zlib gathers chunks as usual.
+    raw = inflateSync(idat.length === 1 ? idat[0] : Buffer.concat(idat), { maxOutputLength: Math.max(need, 1), chunkSize: Math.max(64, Math.min(need, MAX_CHUNK)) });
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ERR_BUFFER_TOO_LARGE') bad('corrupt-png', `corrupt or truncated PNG (the image data inflates to more than the ${need} bytes a ${h.width}x${h.height} image needs)`);
@@ -123,7 +132,7 @@ export function decodePngBytes(bytes: Uint8Array, source: string): DecodedPng {
   if (raw.length < need) bad('corrupt-png', `corrupt or truncated PNG (the image data inflates to ${raw.length} bytes, the ${h.width}x${h.height} image needs ${need}; the file ends before the image data does)`);
 
   const channels = CHANNELS[h.colorType];
-  const samples = h.depth === 16 ? new Uint16Array(h.width * h.height * channels) : new Uint8Array(h.width * h.height * channels);
+  const samples = h.depth === 16 && h.colorType === 0 ? new Uint16Array(h.width * h.height) : new Uint8Array(h.width * h.height * channels);
   const bpp = Math.max(1, (channels * h.depth) >> 3);
   let at = 0;
   for (const [x0, y0, dx, dy, w, ht] of passes(h)) {
@@ -198,7 +207,8 @@ function writeRow(row: Uint8Array, out: Uint8Array | Uint16Array, h: PngHeader, 
   } else if (d === 16) {
     for (let i = 0; i < w; i++) {
       const o = (rowStart + x0 + i * dx) * channels;
-      for (let c = 0; c < channels; c++) out[o + c] = (row[2 * (i * channels + c)] << 8) | row[2 * (i * channels + c) + 1];
+      if (out instanceof Uint16Array) out[o] = (row[2 * i] << 8) | row[2 * i + 1];
+      else for (let c = 0; c < channels; c++) out[o + c] = row[2 * (i * channels + c)];
     }
   } else {
     // 1, 2 or 4 bits, one channel (grey or palette index), most significant bits first

@@ -6,7 +6,8 @@
  *   typed     it threw a VitlensError (a clear, typed refusal: what we want for bad input)
  *   untyped   it threw anything else (a bug)
  *   crash     the worker process died (native abort, out-of-memory kill)
- *   hang      no answer within the time limit
+ *   hang      no answer within the time limit (CPU time of the worker; wall time stretches while
+ *             a loaded machine keeps the worker waiting for a core, up to 10x)
  *   memory    the worker's resident memory passed the ceiling
  *
  * Results go to `<out>/<family>.jsonl`, one line per input; a rerun with the same seed skips the
@@ -69,6 +70,19 @@ function rssMiB(pid: number): number {
   }
 }
 
+/** CPU time (user + system) a process has used, in ms (Linux /proc; clock ticks of 10 ms), or NaN. */
+function cpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+/** On a loaded machine a worker may wait for a core: the wall-clock limit stretches up to this factor while it does. */
+const STARVED_SLACK = 10;
+
 class Worker {
   private child: ChildProcess | null = null;
 
@@ -104,7 +118,16 @@ class Worker {
         finish({ outcome: over ? 'memory' : m.outcome, code: m.code, message: m.message, ms: m.ms, peakMiB: m.peakMiB });
       };
       const onExit = (code: number | null, signal: string | null) => finish({ outcome: 'crash', code: signal ?? `exit ${code}`, ms: performance.now() - t0 });
-      const timer = setTimeout(() => finish({ outcome: 'hang', ms: performance.now() - t0 }), o.timeoutMs);
+      // A hang is an input that used the limit in CPU time (or, where CPU time cannot be read, in
+      // wall time); a worker starved of CPU by other processes gets up to STARVED_SLACK x longer.
+      const cpu0 = cpuMs(child.pid!);
+      const check = () => {
+        const used = cpuMs(child.pid!) - cpu0;
+        const wall = performance.now() - t0;
+        if (!(used < o.timeoutMs) || wall > o.timeoutMs * STARVED_SLACK) finish({ outcome: 'hang', code: `cpu ${Number.isNaN(used) ? '?' : used} ms`, ms: wall });
+        else timer = setTimeout(check, Math.max(100, o.timeoutMs - used));
+      };
+      let timer = setTimeout(check, o.timeoutMs);
       const watch = setInterval(() => {
         const rss = rssMiB(child.pid!);
         if (rss > o.memoryMiB) finish({ outcome: 'memory', code: `rss ${rss.toFixed(0)} MiB`, ms: performance.now() - t0, peakMiB: rss });

@@ -16,7 +16,11 @@ export class VitlensError extends Error {
 /** A .safetensors file that is truncated, malformed or internally inconsistent. */
 export class SafetensorsError extends VitlensError {}
 
-/** Weights that do not fit the model: missing, unexpected or mis-shaped tensors (all listed at once). */
+/**
+ * Weights that do not fit the model: missing, unexpected or mis-shaped tensors. The message is one
+ * line (counts and the first few names); the full lists stay in `missing`, `unexpected` and
+ * `mismatched`, and `details` spells them out one per line.
+ */
 export class WeightsError extends VitlensError {
   constructor(
     message: string,
@@ -25,6 +29,15 @@ export class WeightsError extends VitlensError {
     readonly mismatched: { name: string; expected: number[]; actual: number[] }[] = [],
   ) {
     super('weights-mismatch', message);
+  }
+
+  /** Every missing, unexpected and mis-shaped tensor, one per line (the CLI's --verbose). */
+  get details(): string {
+    return [
+      ...this.missing.map((n) => `  missing: ${n}`),
+      ...this.unexpected.map((n) => `  unexpected: ${n}`),
+      ...this.mismatched.map((m) => `  shape mismatch: ${m.name} is [${m.actual.join(', ')}], expected [${m.expected.join(', ')}]`),
+    ].join('\n');
   }
 }
 
@@ -42,3 +55,17 @@ export class DeviceError extends VitlensError {}
 
 /** A pickle / checkpoint that vitlens refuses to read (anything but tensors and plain containers). */
 export class CheckpointError extends VitlensError {}
+
+/**
+ * A file or folder that cannot be read or written (missing, a folder where a file was expected,
+ * already there, no permission), naming the path and the system's error code.
+ */
+export class FileError extends VitlensError {
+  constructor(
+    code: string,
+    message: string,
+    readonly path: string,
+  ) {
+    super(code, message);
+  }
+}

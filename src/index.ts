@@ -9,7 +9,7 @@ export { GpuContext, type GpuContextOptions, type DeviceInfo, type KernelFamily 
 export { Tensor } from './gpu/tensor.js';
 export type { KernelTiming } from './gpu/profiler.js';
 
-export { configFromHub, configFromName, configFromArgs, numPrefixTokens, type VitConfig } from './model/config.js';
+export { configFromHub, configFromName, configFromArgs, numPrefixTokens, bufferNeeds, checkFitsDevice, type VitConfig, type BufferNeed } from './model/config.js';
 export { knownTimmModels } from './model/timm-models.js';
 export { expectedParams, checkWeights, type ParamSpec } from './model/weights.js';
 export { VisionTransformer, type ForwardOptions, type ForwardResult, type OutputGradient } from './model/vit.js';
@@ -20,6 +20,7 @@ export { gradients, type GradientRequest, type GradientResult } from './model/gr
 export { classTarget, probTarget, conceptTarget, type Target } from './model/targets.js';
 export { tapMatches, type TapSelector } from './model/taps.js';
 
+export { getLimits, setLimits, parseLimits, DEFAULT_LIMITS, type Limits } from './io/limits.js';
 export { parseSafetensors, serializeSafetensors, toFloat32, toIntArray, type SafetensorsFile, type TensorEntry } from './io/safetensors.js';
 export { readTorchCheckpoint, TorchTensor, PickledNamespace, type TorchCheckpoint, type ReadCheckpointOptions } from './io/torch-checkpoint.js';
 export { convertCheckpoint, loadStateDict, sniffWeightsFormat, type ConvertOptions, type ConvertResult } from './convert/convert.js';

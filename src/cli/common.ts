@@ -1,7 +1,7 @@
 /** Shared CLI plumbing: opening the model and images named on the command line. */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { ConfigError, ImageError } from '../errors.js';
+import { ConfigError, FileError, ImageError } from '../errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import type { RawImage } from '../io/image.js';
 import { readImageFileSync } from '../io/decode-node.js';
@@ -11,6 +11,7 @@ import { loadModelDir } from '../node/load.js';
 import { METHODS, methodByName, type MethodInfo } from '../explain/registry.js';
 import type { ClassSpec } from '../explain/class-specs.js';
 import { briefList } from '../list-text.js';
+import { listOption, type ParsedArgs } from './args.js';
 import { CliError } from './errors.js';
 import { closest, didYouMean } from './suggest.js';
 import { bundledImagesDir, bundledModelDir } from './paths.js';
@@ -68,6 +69,18 @@ export function openImages(paths: readonly string[]): NamedImage[] {
 export function unknownName(what: string, name: string, known: readonly string[], suggestable: readonly string[] = known): CliError {
   const hint = didYouMean(name, suggestable);
   return new CliError(`unknown ${what} "${name}"${hint || ` (${known.length} known: ${briefList(known, 6)}; see --help)`}`);
+}
+
+/** Refuses an --out that names an existing file, before any work is done (mkdir would fail at the end). */
+export function checkOutDir(dir: string): void {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new FileError('eexist', `--out ${dir}: a file of that name exists; name a folder (it is created if needed)`, dir);
+}
+
+/** A comma-list option that, when given, must name something: `--method ,` is a usage error, not "all". */
+export function nonEmptyList(args: ParsedArgs, key: string): string[] {
+  const list = listOption(args, key);
+  if (args.options.has(key) && list.length === 0) throw new CliError(`--${key} needs at least one name, got ${JSON.stringify(args.options.get(key)!.join(','))}`);
+  return list;
 }
 
 /** Method names from --method / --methods (comma lists, repeats, aliases): none or "all" means every method. */

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /**
  * The vitlens command line. Exit codes: 0 success, 1 the work failed (bad file, bad model,
- * no GPU; one line saying what and how to fix it), 2 bad usage.
+ * no GPU; one line saying what and how to fix it), 2 bad usage. `--verbose` (any command) prints
+ * full error lists and stacks. VITLENS_LIMITS raises the input limits (io/limits.ts).
  */
-import { VitlensError } from '../errors.js';
-import { CliError } from './errors.js';
+import { parseLimits, setLimits } from '../io/limits.js';
+import { reportError } from './errors.js';
 import { didYouMean } from './suggest.js';
 import { adoptParentTerminal, relaunchFiltered, shouldRelaunch } from './dawn-noise.js';
 
@@ -33,7 +34,8 @@ ${Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`).joi
 Run \`vitlens <command> --help\` for a command's options.`;
 
 async function main(argv: string[]): Promise<number> {
-  const [cmd, ...rest] = argv;
+  const verbose = argv.includes('--verbose');
+  const [cmd, ...rest] = argv.filter((a) => a !== '--verbose');
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     console.log(USAGE);
     return cmd ? 0 : 2;
@@ -50,18 +52,13 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
+    if (process.env.VITLENS_LIMITS) setLimits(parseLimits(process.env.VITLENS_LIMITS));
     await c.run(rest);
     return 0;
   } catch (e) {
-    if (e instanceof CliError) {
-      console.error(`vitlens ${cmd}: ${e.message}`);
-      return 2;
-    }
-    if (e instanceof VitlensError) {
-      console.error(`vitlens ${cmd}: ${e.message}`);
-      return 1;
-    }
-    throw e;
+    const r = reportError(e, verbose);
+    console.error(`vitlens ${cmd}: ${r.text}`);
+    return r.exitCode;
   }
 }
 
@@ -76,7 +73,7 @@ function start(argv: string[]): Promise<number> {
 start(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e) => {
-    console.error(e);
+    console.error(`vitlens: ${reportError(e, process.argv.includes('--verbose')).text}`);
     process.exit(1);
   },
 );

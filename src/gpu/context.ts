@@ -148,7 +148,7 @@ export class GpuContext {
     if (bytes > this.device.limits.maxStorageBufferBindingSize) {
       throw new DeviceError(
         'too-large',
-        `a tensor of shape [${shape}] needs ${(bytes / 2 ** 20).toFixed(1)} MiB, more than this device binds at once (${(this.device.limits.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB): use a smaller batch`,
+        `a tensor of shape [${shape}] needs ${(bytes / 2 ** 20).toFixed(1)} MiB, more than this device binds at once (${(this.device.limits.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB)${shape.length > 1 && shape[0] > 1 ? ': use a smaller batch' : ''}`,
       );
     }
     return new Tensor(this, this.pool.acquire(bytes), shape, dtype);
@@ -258,7 +258,7 @@ export class GpuContext {
 
   private async readBytes(t: Tensor): Promise<ArrayBuffer> {
     this.checkUsable();
-    if (!t.alive) throw new Error('read() of a released tensor');
+    if (!t.alive) throw new InputError('released-tensor', 'read() of a released tensor');
     const bytes = t.byteSize;
     if (bytes === 0) return new ArrayBuffer(0);
     const staging = this.staging.acquire(bytes);
@@ -268,9 +268,12 @@ export class GpuContext {
     try {
       await this.wait(staging.mapAsync(GPUMapMode.READ, 0, bytes));
     } catch (e) {
+      if (this.disposed) throw new DeviceError('disposed', 'the vitlens GPU context was disposed while a result was being read back (ctx.dispose() was called during a computation; await it first)');
       this.throwIfFailed();
-      throw new DeviceError('readback-failed', `reading a result back from the GPU failed: ${(e as Error).message}`);
+      const reason = (e as Error)?.message || (e as Error)?.name || 'the device gave no reason';
+      throw new DeviceError('readback-failed', `reading a result back from the GPU failed: ${reason}`);
     }
+    if (this.disposed) throw new DeviceError('disposed', 'the vitlens GPU context was disposed while a result was being read back (ctx.dispose() was called during a computation; await it first)');
     const out = staging.getMappedRange(0, bytes).slice(0);
     staging.unmap();
     this.staging.release(staging);

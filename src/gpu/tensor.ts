@@ -68,8 +68,10 @@ export class Tensor {
   }
 
   release(): void {
-    if (!this.owned) throw new Error('release() on a tensor handle that was already released');
+    if (!this.owned) throw new InputError('released-tensor', 'release() on a tensor handle that was already released');
     this.owned = false;
+    // After ctx.dispose() every buffer is gone already: releasing a handle is then a no-op.
+    if (this.ctx.isDisposed) return;
     if (--this.storage.refs === 0) this.ctx.pool.release(this.storage.buffer);
   }
 

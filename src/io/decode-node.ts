@@ -1,5 +1,5 @@
 /**
- * Node-only image decoding (PNG via pngjs, JPEG via jpeg-js) to RawImage, matching what PIL's
+ * Node-only image decoding (PNG by png-decode.ts, JPEG via jpeg-js) to RawImage, matching what PIL's
  * `Image.open(path)` gives for 8-bit modes. The format is sniffed from the magic bytes, never from
  * the file name. Every failure is an ImageError that names the file and the reason.
  *
@@ -19,16 +19,17 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import jpeg from 'jpeg-js';
-import { PNG } from 'pngjs';
 import { ImageError } from '../errors.js';
 import type { RawImage } from './image.js';
+import { checkImageSize, getLimits } from './limits.js';
+import { decodePngBytes } from './png-decode.js';
 
 export type ImageFormat = 'png' | 'jpeg';
 
 export interface DecodeOptions {
   /** How 16-bit greyscale PNGs become 8-bit: high byte (default) or PIL's mode 'I' clamp to 0..255. */
   sixteenBitGray?: 'high-byte' | 'pil-clamp';
-  /** jpeg-js refuses images above this many megapixels (default 100). */
+  /** Refuse JPEGs above this many megapixels (the pixel limit of limits.ts applies in any case). */
   maxMegapixels?: number;
 }
 
@@ -105,9 +106,6 @@ function assertNonEmpty(width: number, height: number, source: string, format: s
 // ---------------------------------------------------------------------------------------------
 // PNG
 
-/** Decoded PNG as pngjs returns it with skipRescale: RGBA samples at the file's bit depth. */
-type PngjsResult = ReturnType<typeof PNG.sync.read> & { transColor?: number[] };
-
 /** PIL's scaling of a raw grey sample of `depth` bits to 8 bits. */
 function grayTo8(v: number, depth: number, sixteen: 'high-byte' | 'pil-clamp'): number {
   switch (depth) {
@@ -119,98 +117,97 @@ function grayTo8(v: number, depth: number, sixteen: 'high-byte' | 'pil-clamp'): 
   }
 }
 
-/** Decodes a PNG (any colour type and bit depth, interlaced or not) to an 8-bit RawImage. */
+/**
+ * Decodes a PNG (any colour type and bit depth, interlaced or not) to an 8-bit RawImage. The
+ * declared size is bounded (limits.ts) before any image data is inflated (png-decode.ts).
+ */
 export function decodePng(bytes: Uint8Array, source = 'image.png', opts: DecodeOptions = {}): RawImage {
-  let png: PngjsResult;
-  try {
-    // skipRescale: keep raw samples so the conversion to 8 bits is PIL's, not pngjs' rounding
-    png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { skipRescale: true, checkCRC: true }) as PngjsResult;
-  } catch (e) {
-    const msg = (e as Error).message;
-    // pngjs' own wording for "ran out of bytes" is cryptic
-    const reason = /read requests waitng on finished stream/.test(msg) ? 'the file ends before the image data does' : msg;
-    throw new ImageError('corrupt-png', `${source}: corrupt or truncated PNG (${reason})`);
-  }
-  const { width, height, depth } = png;
-  const colorType: number = png.colorType; // includes 3 (palette), missing from @types/pngjs' ColorType
-  assertNonEmpty(width, height, source, 'PNG');
-  const rgba = png.data as unknown as ArrayLike<number>; // Buffer (<= 8 bits) or Uint16Array (16 bits)
+  const png = decodePngBytes(bytes, source);
+  const { width, height, depth, colorType, samples } = png;
   const n = width * height;
   const sixteen = opts.sixteenBitGray ?? 'high-byte';
-  const to8 = (v: number) => (depth === 16 ? v >> 8 : v);
 
   if (colorType === 3) {
-    // palette: pngjs has looked the colours up (8-bit) and put tRNS alpha in channel 3
+    // palette: look the colours up; RGBA when tRNS makes any used colour transparent (PIL 'P' -> 'RGBA')
+    const pal = png.palette!;
+    const alpha = png.paletteAlpha;
     let hasAlpha = false;
-    for (let p = 0; p < n && !hasAlpha; p++) hasAlpha = rgba[4 * p + 3] !== 255;
-    return pickChannels(rgba, n, width, height, hasAlpha ? [0, 1, 2, 3] : [0, 1, 2], (v) => v);
-  }
-  const trans = png.transColor;
-  // pngjs zeroes every sample of tRNS-keyed pixels; PIL keeps their colour, so restore it
-  const restoreKey = (p: number, ch: number, v: number) => (trans && rgba[4 * p + 3] === 0 ? trans[ch] : v);
-  switch (colorType) {
-    case 0: {
-      const out = new Uint8Array(n);
-      for (let p = 0; p < n; p++) out[p] = grayTo8(restoreKey(p, 0, rgba[4 * p]), depth, sixteen);
-      return { data: out, width, height, channels: 1 };
+    if (alpha) for (let p = 0; p < n && !hasAlpha; p++) hasAlpha = alpha[samples[p]] !== 255;
+    const c = hasAlpha ? 4 : 3;
+    const out = new Uint8Array(n * c);
+    for (let p = 0; p < n; p++) {
+      const i = samples[p];
+      out[p * c] = pal[3 * i];
+      out[p * c + 1] = pal[3 * i + 1];
+      out[p * c + 2] = pal[3 * i + 2];
+      if (hasAlpha) out[p * c + 3] = alpha![i];
     }
-    case 2: {
-      const out = new Uint8Array(n * 3);
-      for (let p = 0; p < n; p++) for (let ch = 0; ch < 3; ch++) out[3 * p + ch] = to8(restoreKey(p, ch, rgba[4 * p + ch]));
-      return { data: out, width, height, channels: 3 };
-    }
-    case 4:
-      return pickChannels(rgba, n, width, height, [0, 3], to8);
-    case 6:
-      return pickChannels(rgba, n, width, height, [0, 1, 2, 3], to8);
-    default:
-      throw new ImageError('corrupt-png', `${source}: unsupported PNG colour type ${colorType}`);
+    return { data: out, width, height, channels: c };
   }
-}
-
-/** Copies the listed RGBA channels of every pixel, converting each sample with `to8`. */
-function pickChannels(rgba: ArrayLike<number>, n: number, width: number, height: number, chans: number[], to8: (v: number) => number): RawImage {
-  const c = chans.length;
-  const out = new Uint8Array(n * c);
-  for (let p = 0; p < n; p++) for (let i = 0; i < c; i++) out[p * c + i] = to8(rgba[4 * p + chans[i]]);
-  return { data: out, width, height, channels: c };
+  // A tRNS colour key on grey / RGB is ignored: PIL keeps such images as L / RGB.
+  if (colorType === 0) {
+    const out = new Uint8Array(n);
+    for (let p = 0; p < n; p++) out[p] = grayTo8(samples[p], depth, sixteen);
+    return { data: out, width, height, channels: 1 };
+  }
+  // grey + alpha, RGB, RGBA: the samples are already 8-bit (16-bit ones as their high byte, as PIL)
+  return { data: samples as Uint8Array, width, height, channels: png.channels };
 }
 
 // ---------------------------------------------------------------------------------------------
 // JPEG
 
+/** What a JPEG's start-of-frame marker declares. */
+interface JpegFrame {
+  width: number;
+  height: number;
+  /** 1 = greyscale. */
+  components: number;
+}
+
 /**
- * Number of colour components declared by the JPEG's start-of-frame marker (1 = greyscale), or 0
- * if none is found. jpeg-js always returns RGB, so this tells whether to keep one channel.
+ * The JPEG's start-of-frame (size and colour components), read before decoding so the size is
+ * bounded first; null when no frame header comes before the scan data.
  */
-function jpegComponents(b: Uint8Array): number {
+function jpegFrame(b: Uint8Array): JpegFrame | null {
   let i = 2;
   while (i + 4 <= b.length) {
-    if (b[i] !== 0xff) return 0;
+    if (b[i] !== 0xff) return null;
     const marker = b[i + 1];
     if (marker === 0xff) { i++; continue; } // fill byte
     if (marker === 0xd8 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) { i += 2; continue; } // no length
     const len = (b[i + 2] << 8) | b[i + 3];
     // SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC): precision, height, width, components
     if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      return i + 9 < b.length ? b[i + 9] : 0;
+      if (i + 9 >= b.length) return null;
+      return { height: (b[i + 5] << 8) | b[i + 6], width: (b[i + 7] << 8) | b[i + 8], components: b[i + 9] };
     }
-    if (marker === 0xda || marker === 0xd9) return 0; // scan data before any frame header
+    if (marker === 0xda || marker === 0xd9) return null; // scan data before any frame header
     i += 2 + len;
   }
-  return 0;
+  return null;
 }
+
+/** Bytes jpeg-js may allocate per pixel (component planes, coefficients, output): bounds its memory limit. */
+const JPEG_BYTES_PER_PIXEL = 20;
 
 /** Decodes a baseline or progressive JPEG to 1 (greyscale) or 3 (RGB) channels. */
 export function decodeJpeg(bytes: Uint8Array, source = 'image.jpg', opts: DecodeOptions = {}): RawImage {
+  const frame = jpegFrame(bytes);
+  const bad = (code: string, msg: string): never => {
+    throw new ImageError(code, msg);
+  };
+  if (!frame) bad('corrupt-jpeg', `${source}: corrupt or truncated JPEG (no frame header before the image data)`);
+  checkImageSize(frame!.width, frame!.height, bytes.length, source, 'JPEG', bad);
+  const maxPixels = Math.min(getLimits().maxImagePixels, (opts.maxMegapixels ?? Infinity) * 1e6);
   let img: { width: number; height: number; data: Uint8Array };
   try {
     img = jpeg.decode(bytes, {
       useTArray: true,
       formatAsRGBA: false,
       tolerantDecoding: false, // fail on missing data like PIL does, rather than return grey blocks
-      maxResolutionInMP: opts.maxMegapixels ?? 100,
-      maxMemoryUsageInMB: 2048,
+      maxResolutionInMP: maxPixels / 1e6,
+      maxMemoryUsageInMB: Math.ceil((maxPixels * JPEG_BYTES_PER_PIXEL) / 2 ** 20),
     });
   } catch (e) {
     throw new ImageError('corrupt-jpeg', `${source}: corrupt, truncated or unsupported JPEG (${(e as Error).message})`);
@@ -220,7 +217,7 @@ export function decodeJpeg(bytes: Uint8Array, source = 'image.jpg', opts: Decode
   if (data.length !== width * height * 3) {
     throw new ImageError('corrupt-jpeg', `${source}: JPEG decoder returned ${data.length} bytes for ${width}x${height} RGB`);
   }
-  if (jpegComponents(bytes) !== 1) return { data, width, height, channels: 3 };
+  if (frame!.components !== 1) return { data, width, height, channels: 3 };
   const gray = new Uint8Array(width * height);
   for (let p = 0; p < gray.length; p++) gray[p] = data[3 * p];
   return { data: gray, width, height, channels: 1 };

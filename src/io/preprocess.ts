@@ -9,6 +9,7 @@
  * as torch does, so the result matches timm's tensor bit for bit when the resize does.
  */
 import { ConfigError, ImageError } from '../errors.js';
+import { getLimits, short } from './limits.js';
 import { assertRawImage, dropAlpha, toGray, toRgb, type RawImage } from './image.js';
 import { resizePil, type PilFilter } from './resize.js';
 
@@ -49,35 +50,44 @@ const IMAGENET_DEFAULT_STD = [0.229, 0.224, 0.225];
  */
 export function resolveDataConfig(cfg: PretrainedCfg = {}): DataConfig {
   const size = cfg.input_size ?? DEFAULT_INPUT_SIZE;
-  if (size.length !== 3 || !size.every((v) => Number.isSafeInteger(v) && v > 0)) {
-    throw new ConfigError('bad-input-size', `pretrained_cfg.input_size must be [C, H, W] positive integers, got ${JSON.stringify(size)}`);
+  const maxSide = getLimits().maxInputSide;
+  if (!Array.isArray(size) || size.length !== 3 || !size.every((v) => Number.isSafeInteger(v) && v > 0)) {
+    throw new ConfigError('bad-input-size', `pretrained_cfg.input_size must be [C, H, W] positive integers, got ${short(size)}`);
+  }
+  if (size[1] > maxSide || size[2] > maxSide) {
+    throw new ConfigError('bad-input-size', `pretrained_cfg.input_size [${size.join(', ')}] is larger than ${maxSide} on a side (raise it with setLimits({ maxInputSide }) if the device can take it)`);
   }
   const [c, h, w] = size;
   if (c !== 1 && c !== 3) {
     throw new ConfigError('bad-input-size', `pretrained_cfg.input_size has ${c} channels; vitlens preprocesses 1 (grayscale) or 3 (RGB) channel models`);
   }
   const interpolation = cfg.interpolation || 'bicubic';
+  if (typeof interpolation !== 'string') throw new ConfigError('bad-interpolation', `pretrained_cfg.interpolation must be a string, got ${short(interpolation)}`);
   if (interpolation !== 'bicubic' && interpolation !== 'bilinear' && interpolation !== 'nearest') {
     throw new ConfigError('bad-interpolation', `pretrained_cfg.interpolation ${JSON.stringify(interpolation)} is not supported (use 'bicubic', 'bilinear' or 'nearest')`);
   }
   // timm uses `crop_pct or DEFAULT_CROP_PCT`: a missing or zero crop_pct means the default
   const cropPct = cfg.crop_pct || DEFAULT_CROP_PCT;
-  if (!(cropPct > 0) || !Number.isFinite(cropPct)) throw new ConfigError('bad-crop-pct', `pretrained_cfg.crop_pct must be a positive number, got ${cfg.crop_pct}`);
+  const { minCropPct, maxCropPct } = getLimits();
+  if (typeof cropPct !== 'number' || !(cropPct >= minCropPct && cropPct <= maxCropPct)) {
+    throw new ConfigError('bad-crop-pct', `pretrained_cfg.crop_pct must be a number between ${minCropPct} and ${maxCropPct}, got ${short(cfg.crop_pct)}`);
+  }
   const cropMode = cfg.crop_mode || 'center';
   if (cropMode !== 'center' && cropMode !== 'squash' && cropMode !== 'border') {
     throw new ConfigError('bad-crop-mode', `pretrained_cfg.crop_mode ${JSON.stringify(cropMode)} is not supported (use 'center', 'squash' or 'border')`);
   }
   const perChannel = (name: string, v: readonly number[] | undefined, dflt: number[]): number[] => {
+    if (v !== undefined && v !== null && !Array.isArray(v)) throw new ConfigError(`bad-${name}`, `pretrained_cfg.${name} must be a list of numbers, got ${short(v)}`);
     const vals = v && v.length ? [...v] : c === 3 ? dflt : [];
     if (vals.length === 1) return Array(c).fill(vals[0]);
     if (vals.length !== c || !vals.every(Number.isFinite)) {
-      throw new ConfigError(`bad-${name}`, `pretrained_cfg.${name} needs ${c} value(s) for a ${c}-channel model, got ${JSON.stringify(v)}`);
+      throw new ConfigError(`bad-${name}`, `pretrained_cfg.${name} needs ${c} value(s) for a ${c}-channel model, got ${short(v)}`);
     }
     return vals;
   };
   const mean = perChannel('mean', cfg.mean, IMAGENET_DEFAULT_MEAN);
   const std = perChannel('std', cfg.std, IMAGENET_DEFAULT_STD);
-  if (std.some((s) => s === 0)) throw new ConfigError('bad-std', `pretrained_cfg.std must not contain 0, got ${JSON.stringify(std)}`);
+  if (std.some((s) => s === 0)) throw new ConfigError('bad-std', `pretrained_cfg.std must not contain 0, got ${short(std)}`);
   return { inputSize: [c, h, w], interpolation, cropPct, cropMode, mean, std };
 }
 
@@ -189,7 +199,13 @@ function cropOrPad(img: RawImage, left: number, top: number, width: number, heig
 /** Applies the steps of `evalGeometry` to an image. */
 export function applyGeometry(img: RawImage, steps: readonly GeometryStep[]): RawImage {
   let cur = img;
+  const maxPixels = getLimits().maxImagePixels;
   for (const s of steps) {
+    // An extreme aspect ratio makes "shorter side to 256" a giant image: bounded before resizing.
+    const [w, h] = s.op === 'resize' ? [s.width, s.height] : s.op === 'pad' ? [cur.width + s.left + s.right, cur.height + s.top + s.bottom] : [s.width, s.height];
+    if (!(w > 0 && h > 0) || w * h > maxPixels) {
+      throw new ImageError('too-large', `a ${img.width}x${img.height} image would be ${s.op === 'resize' ? 'resized' : s.op === 'pad' ? 'padded' : 'cropped'} to ${w}x${h} by the model's preprocessing, more than the ${maxPixels}-pixel limit (is its aspect ratio extreme?)`);
+    }
     if (s.op === 'resize') cur = resizePil(cur, s.width, s.height, s.filter);
     else if (s.op === 'pad') cur = cropOrPad(cur, -s.left, -s.top, cur.width + s.left + s.right, cur.height + s.top + s.bottom, s.fill);
     else cur = cropOrPad(cur, s.left, s.top, s.width, s.height, []);

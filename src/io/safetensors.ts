@@ -59,6 +59,9 @@ export function parseSafetensors(data: Uint8Array, source = 'safetensors'): Safe
   if (header === null || typeof header !== 'object' || Array.isArray(header)) {
     fail('bad-json', 'header must be a JSON object of tensors', source);
   }
+  // JSON.parse keeps the last of two equal keys: a header naming a tensor twice is ambiguous.
+  const dup = duplicateTopLevelKey(new TextDecoder().decode(data.subarray(8, 8 + n)));
+  if (dup !== null) fail('duplicate-name', `tensor "${dup}" is declared twice in the header (the file is corrupt or was edited)`, source);
   const body = data.subarray(8 + n);
   const tensors = new Map<string, TensorEntry>();
   let metadata: Record<string, string> = {};
@@ -103,6 +106,34 @@ export function parseSafetensors(data: Uint8Array, source = 'safetensors'): Safe
     }
   }
   return { tensors, metadata };
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/** The first key that appears twice in the top-level object of valid JSON `text`, or null. */
+function duplicateTopLevelKey(text: string): string | null {
+  const seen = new Set<string>();
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      let j = i + 1;
+      while (j < text.length && text.charCodeAt(j) !== QUOTE) j += text.charCodeAt(j) === BACKSLASH ? 2 : 1;
+      if (depth === 1) {
+        let k = j + 1;
+        while (k < text.length && /\s/.test(text[k])) k++;
+        if (text[k] === ':') {
+          const key = JSON.parse(text.slice(i, j + 1)) as string;
+          if (seen.has(key)) return key;
+          seen.add(key);
+        }
+      }
+      i = j;
+    } else if (c === 0x7b || c === 0x5b) depth++; // { [
+    else if (c === 0x7d || c === 0x5d) depth--; // } ]
+  }
+  return null;
 }
 
 function halfToFloat(h: number): number {

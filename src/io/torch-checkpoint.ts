@@ -12,6 +12,7 @@
  * checkpoint can be inspected without touching its data.
  */
 import { CheckpointError } from '../errors.js';
+import { getLimits } from './limits.js';
 import { unpickle, type PickleGlobal } from './pickle.js';
 import { DTYPE_BYTES, toFloat32, type Dtype, type TensorEntry } from './safetensors.js';
 import { looksLikeZip, readZip, type Inflate, type ZipArchive } from './zip.js';
@@ -224,6 +225,14 @@ export function readTorchCheckpoint(data: Uint8Array, opts: ReadCheckpointOption
       throw new CheckpointError('bad-checkpoint', `${source}: malformed tensor (expected storage, offset, size tuple, stride tuple)`);
     }
     const numel = size.reduce((a, b) => a * b, 1);
+    // A view with more elements than its storage repeats elements (stride 0, overlapping strides):
+    // copying it out would allocate without bound, and torch.save of a state_dict never needs it.
+    if (numel > storage.numel || numel > getLimits().maxTensorElements) {
+      const why = numel > storage.numel
+        ? `more elements than its storage ${storage.key} holds (${storage.numel}): an expanded or overlapping view (stride [${stride.join(', ')}]); save tensor.contiguous() or tensor.clone() instead`
+        : `more than the ${getLimits().maxTensorElements}-element limit`;
+      throw new CheckpointError('too-large', `${source}: a tensor of shape [${size.join(', ')}] has ${numel} elements, ${why}`);
+    }
     if (numel > 0) {
       const last = offset + size.reduce((acc, s, d) => acc + (s - 1) * stride[d], 0);
       if (last >= storage.numel) {

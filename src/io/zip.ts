@@ -8,8 +8,12 @@
  * its entries with data descriptors, so the local headers hold zero sizes.
  */
 import { CheckpointError } from '../errors.js';
+import { checkInflatedSize, getLimits, INFLATE_RATIO_FLOOR } from './limits.js';
 
-/** Decompresses raw DEFLATE data (no zlib header) to exactly `size` bytes. */
+/**
+ * Decompresses raw DEFLATE data (no zlib header) to exactly `size` bytes, and must not produce
+ * more than `size` (Node: `inflateRawSync(data, { maxOutputLength: size })`).
+ */
 export type Inflate = (compressed: Uint8Array, size: number) => Uint8Array;
 
 export interface ZipEntry {
@@ -111,7 +115,10 @@ export class ZipArchive {
       this.fail('bad-zip', 'the archive needs ZIP64 records but has none');
     }
     if (cdOffset + cdSize > this.data.byteLength) this.fail('truncated', `the central directory [${cdOffset}, ${cdOffset + cdSize}) runs past the end of the ${this.data.byteLength}-byte file (truncated?)`);
+    // Each entry needs at least 46 directory bytes: a count beyond that is a lie, refused before the loop.
+    if (count > cdSize / 46) this.fail('bad-zip', `the directory declares ${count} entries but has room for ${Math.floor(cdSize / 46)}`);
     let at = cdOffset;
+    let inflatedTotal = 0;
     for (let i = 0; i < count; i++) {
       if (at + 46 > cdOffset + cdSize || v.getUint32(at, true) !== SIG_CENTRAL) this.fail('bad-zip', `central directory entry ${i} of ${count} is corrupt`);
       const flags = v.getUint16(at + 8, true);
@@ -147,6 +154,16 @@ export class ZipArchive {
       if (flags & 0x1) this.fail('unsupported-zip', `entry "${name}" is encrypted`);
       if (method !== 0 && method !== 8) this.fail('unsupported-zip', `entry "${name}" uses compression method ${method} (only stored and deflated entries are supported)`);
       if (this.entries.has(name)) this.fail('bad-zip', `entry "${name}" appears twice in the archive`);
+      if (method === 8) {
+        // Bounded before anything is inflated: per entry, and in total (overlapping entries
+        // that inflate the same compressed bytes many times are the classic zip bomb).
+        checkInflatedSize(size, csize, `${this.source}: entry "${name}"`, (code, msg) => this.fail(code, msg));
+        inflatedTotal += size;
+        const l = getLimits();
+        if (inflatedTotal > INFLATE_RATIO_FLOOR && inflatedTotal > this.data.byteLength * l.maxInflateRatio) {
+          this.fail('too-large', `the archive's entries declare ${inflatedTotal} inflated bytes in total from a ${this.data.byteLength}-byte file, a ratio above ${l.maxInflateRatio} (a zip bomb? raise it with setLimits({ maxInflateRatio }) if you trust the file)`);
+        }
+      }
       this.entries.set(name, { name, method, compressedSize: csize, size, crc32: crc, localHeaderOffset: offset });
       at = nameStart + nameLen + extraLen + commentLen;
     }

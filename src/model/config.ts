@@ -4,7 +4,8 @@
  * or a timm model name from the built-in table. Everything the engine needs is explicit here;
  * options vitlens does not implement are refused with a ConfigError instead of being ignored.
  */
-import { ConfigError } from '../errors.js';
+import { ConfigError, DeviceError } from '../errors.js';
+import { checkBound, getLimits, short } from '../io/limits.js';
 import { resolveDataConfig, type DataConfig, type PretrainedCfg as PretrainedCfgJson } from '../io/preprocess.js';
 import { timmModelArgs } from './timm-models.js';
 
@@ -55,17 +56,21 @@ export function headDim(c: VitConfig): number {
 
 type Json = Record<string, unknown>;
 
-function pair(v: unknown, what: string): [number, number] {
-  if (typeof v === 'number') return [v, v];
-  if (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number')) return [v[0], v[1]];
-  throw new ConfigError('bad-config', `${what} must be a number or [h, w], got ${JSON.stringify(v)}`);
+/** An [h, w] pair of integers in [min, max] (a single number means a square). */
+function pair(v: unknown, what: string, min: number, max: number, limit?: keyof ReturnType<typeof getLimits>): [number, number] {
+  const hw = typeof v === 'number' ? [v, v] : Array.isArray(v) && v.length === 2 ? v : null;
+  if (!hw || !hw.every((x) => typeof x === 'number' && Number.isInteger(x))) {
+    throw new ConfigError('bad-config', `${what} must be an integer or [h, w] integers, got ${short(v)}`);
+  }
+  return [checkBound(hw[0], min, max, what, limit), checkBound(hw[1], min, max, what, limit)];
 }
 
-function int(v: unknown, what: string, min = 0): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-    throw new ConfigError('bad-config', `${what} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+/** An integer in [min, max]; `limit` names the limit that sets max, so the message says how to raise it. */
+function int(v: unknown, what: string, min = 0, max = Number.MAX_SAFE_INTEGER, limit?: keyof ReturnType<typeof getLimits>): number {
+  if (typeof v !== 'number' || !Number.isInteger(v)) {
+    throw new ConfigError('bad-config', `${what} must be an integer >= ${min}, got ${short(v)}`);
   }
-  return v;
+  return checkBound(v, min, max, what, limit);
 }
 
 /** Refuses timm options that change the computation in ways vitlens does not implement. */
@@ -117,17 +122,19 @@ export function configFromArgs(architecture: string, args: Json, extra: { numCla
     );
   }
   rejectUnsupported(merged, architecture);
-  const embedDim = int(merged.embed_dim ?? 768, 'embed_dim', 1);
-  const numHeads = int(merged.num_heads ?? 12, 'num_heads', 1);
+  // Every size is bounded (io/limits.ts) before anything is derived from it.
+  const l = getLimits();
+  const embedDim = int(merged.embed_dim ?? 768, 'embed_dim', 1, l.maxEmbedDim, 'maxEmbedDim');
+  const numHeads = int(merged.num_heads ?? 12, 'num_heads', 1, Math.min(l.maxHeads, embedDim), 'maxHeads');
   if (embedDim % numHeads !== 0) throw new ConfigError('bad-config', `embed_dim ${embedDim} is not divisible by num_heads ${numHeads}`);
-  const imgSize = pair(merged.img_size ?? 224, 'img_size');
-  const patchSize = pair(merged.patch_size ?? 16, 'patch_size');
-  const inChans = int(merged.in_chans ?? 3, 'in_chans', 1);
-  const mlpRatio = typeof merged.mlp_ratio === 'number' ? merged.mlp_ratio : 4;
+  const imgSize = pair(merged.img_size ?? 224, 'img_size', 1, l.maxInputSide, 'maxInputSide');
+  const patchSize = pair(merged.patch_size ?? 16, 'patch_size', 1, Math.min(imgSize[0], imgSize[1]));
+  const inChans = int(merged.in_chans ?? 3, 'in_chans', 1, l.maxInChans, 'maxInChans');
+  const mlpRatio = merged.mlp_ratio === undefined ? 4 : checkBound(merged.mlp_ratio as number, 1 / embedDim, l.maxMlpRatio, 'mlp_ratio', 'maxMlpRatio');
   const globalPool = (merged.global_pool === '' ? 'token' : (merged.global_pool ?? 'token')) as 'token' | 'avg';
   const classToken = merged.class_token !== false;
   const fcNorm = typeof merged.fc_norm === 'boolean' ? merged.fc_norm : globalPool === 'avg';
-  const numClasses = int(extra.numClasses ?? merged.num_classes ?? 1000, 'num_classes');
+  const numClasses = int(extra.numClasses ?? merged.num_classes ?? 1000, 'num_classes', 0, l.maxNumClasses, 'maxNumClasses');
   const preNorm = merged.pre_norm === true;
   const cfg: VitConfig = {
     architecture,
@@ -136,12 +143,12 @@ export function configFromArgs(architecture: string, args: Json, extra: { numCla
     inChans,
     numClasses,
     embedDim,
-    depth: int(merged.depth ?? 12, 'depth', 1),
+    depth: int(merged.depth ?? 12, 'depth', 1, l.maxDepth, 'maxDepth'),
     numHeads,
     mlpHidden: Math.floor(embedDim * mlpRatio),
     qkvBias: merged.qkv_bias !== false,
     classToken,
-    regTokens: int(merged.reg_tokens ?? 0, 'reg_tokens'),
+    regTokens: int(merged.reg_tokens ?? 0, 'reg_tokens', 0, l.maxRegTokens, 'maxRegTokens'),
     distilled: merged.distilled === true,
     noEmbedClass: merged.no_embed_class === true,
     globalPool,
@@ -175,16 +182,17 @@ export function configFromHub(json: unknown, fallbackName = 'vit'): VitConfig {
   const j = json as Json;
   const architecture = typeof j.architecture === 'string' ? j.architecture : fallbackName;
   const args = (j.model_args ?? {}) as Json;
-  if (typeof args !== 'object') throw new ConfigError('bad-config', 'model_args must be an object');
+  if (typeof args !== 'object' || args === null || Array.isArray(args)) throw new ConfigError('bad-config', 'model_args must be an object');
   const pre = j.pretrained_cfg as Json | undefined;
   const numClasses = typeof j.num_classes === 'number' ? j.num_classes : typeof args.num_classes === 'number' ? (args.num_classes as number) : undefined;
-  const labelNames = Array.isArray(j.label_names) ? (j.label_names as string[]) : Array.isArray(pre?.label_names) ? (pre!.label_names as string[]) : undefined;
+  const labelNames = Array.isArray(j.label_names) ? (j.label_names as unknown[]) : Array.isArray(pre?.label_names) ? (pre!.label_names as unknown[]) : undefined;
+  if (labelNames && !labelNames.every((n) => typeof n === 'string')) throw new ConfigError('bad-config', 'label_names must be a list of strings');
   const withPool: Json = j.global_pool !== undefined && args.global_pool === undefined ? { ...args, global_pool: j.global_pool } : { ...args };
   // A DeiT distilled model is a different class (timm.models.deit.VisionTransformerDistilled)
   // built from the same VisionTransformer keyword arguments, so model_args cannot say it: the
   // class name in the config does (golden-variants/distilled).
   if (withPool.distilled === undefined && typeof j.timm_class === 'string' && /VisionTransformerDistilled$/.test(j.timm_class)) withPool.distilled = true;
-  return configFromArgs(architecture, withPool, { numClasses, pretrained: pre, labelNames });
+  return configFromArgs(architecture, withPool, { numClasses, pretrained: pre, labelNames: labelNames as string[] | undefined });
 }
 
 /** Config of a timm model by name (e.g. `vit_small_patch16_224`, `deit_tiny_distilled_patch16_224`). */
@@ -193,4 +201,52 @@ export function configFromName(name: string, overrides: Json = {}): VitConfig {
     throw new ConfigError('unsupported-architecture', `unknown timm model "${name}"; known: see README "Supported models"`);
   }
   return configFromArgs(name, overrides);
+}
+
+/** One buffer the model needs, sized from the config alone. */
+export interface BufferNeed {
+  what: string;
+  shape: number[];
+  bytes: number;
+}
+
+/**
+ * The largest buffers a forward/backward pass of `batch` images allocates, computed from the
+ * config alone, so a model that cannot fit is refused before any image is preprocessed.
+ */
+export function bufferNeeds(c: VitConfig, batch: number): BufferNeed[] {
+  const [, h, w] = c.pretrained.inputSize;
+  const rows = Math.max(Math.floor(h / c.patchSize[0]), Math.floor(c.imgSize[0] / c.patchSize[0]));
+  const cols = Math.max(Math.floor(w / c.patchSize[1]), Math.floor(c.imgSize[1] / c.patchSize[1]));
+  const n = rows * cols + numPrefixTokens(c);
+  const need = (what: string, shape: number[]): BufferNeed => ({ what, shape, bytes: shape.reduce((a, b) => a * b, 4) });
+  return [
+    need('input', [batch, c.inChans, h, w]),
+    need('attention probabilities [batch, heads, tokens, tokens]', [batch, c.numHeads, n, n]),
+    need('MLP hidden activations [batch, tokens, mlp_hidden]', [batch, n, c.mlpHidden]),
+    need('qkv [batch, tokens, 3 x embed_dim]', [batch, n, 3 * c.embedDim]),
+    need('MLP weight [mlp_hidden, embed_dim]', [c.mlpHidden, c.embedDim]),
+    need('classifier weight [num_classes, embed_dim]', [c.numClasses, c.embedDim]),
+    need('patch embedding weight [embed_dim, in_chans x patch x patch]', [c.embedDim, c.inChans * c.patchSize[0] * c.patchSize[1]]),
+  ];
+}
+
+/**
+ * Throws a DeviceError naming the dimension that makes a buffer too large for one binding of
+ * `maxBindingBytes` (GPUDevice.limits.maxStorageBufferBindingSize); says "smaller batch" only
+ * when a smaller batch would help.
+ */
+export function checkFitsDevice(c: VitConfig, batch: number, maxBindingBytes: number): void {
+  const worst = bufferNeeds(c, batch).reduce((a, b) => (b.bytes > a.bytes ? b : a));
+  if (worst.bytes <= maxBindingBytes) return;
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+  const single = bufferNeeds(c, 1).find((b) => b.what === worst.what)!;
+  const [, h, w] = c.pretrained.inputSize;
+  const tokens = worst.shape.length === 4 && worst.what.startsWith('attention') ? worst.shape[2] : undefined;
+  const cause = single.bytes <= maxBindingBytes
+    ? `${batch} images at once; use a batch of at most ${Math.max(1, Math.floor(maxBindingBytes / single.bytes))}`
+    : tokens !== undefined
+      ? `${tokens} tokens from a ${h}x${w} input with ${c.patchSize[0]}x${c.patchSize[1]} patches; this model's input size is too large for this device`
+      : `the model's ${worst.what.split(' [')[0]} alone; this model is too large for this device`;
+  throw new DeviceError('too-large', `${c.architecture}: ${worst.what} of shape [${worst.shape.join(', ')}] needs ${mib(worst.bytes)}, more than this device binds at once (${mib(maxBindingBytes)}): caused by ${cause}`);
 }

@@ -6,11 +6,14 @@ import { InputError } from '../errors.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { stackBatch, type RawImage } from '../io/image.js';
 import { preprocess, type PreprocessOptions } from '../io/preprocess.js';
+import { checkFitsDevice } from './config.js';
 import type { VisionTransformer } from './vit.js';
 
 /** Normalised [B, C, H, W] input from raw images (decoded pixels), preprocessed as timm does. */
 export function imageBatch(model: VisionTransformer, images: readonly RawImage[], opts: PreprocessOptions = {}): Tensor {
   if (images.length === 0) throw new InputError('bad-shape', 'no images given');
+  // Whether the batch fits the device follows from the config alone: checked before preprocessing.
+  checkFitsDevice(model.config, images.length, model.ctx.device.limits.maxStorageBufferBindingSize);
   const cfg = model.config.pretrained;
   const chw = cfg.inputSize;
   const batch = stackBatch(images.map((img) => preprocess(img, cfg, opts)), chw);
@@ -23,6 +26,7 @@ export function inputTensor(model: VisionTransformer, data: Float32Array, shape:
   if (shape.length !== 4 || shape[1] !== c.inChans) {
     throw new InputError('bad-shape', `input must be [B, ${c.inChans}, H, W], got [${shape.join(', ')}]`);
   }
+  if (!shape.every((d) => Number.isSafeInteger(d) && d > 0)) throw new InputError('bad-shape', `input shape must be positive integers, got [${shape.join(', ')}]`);
   const n = shape.reduce((a, b) => a * b, 1);
   if (data.length !== n) throw new InputError('bad-shape', `input has ${data.length} values, shape [${shape.join(', ')}] needs ${n}`);
   for (let i = 0; i < n; i++) {

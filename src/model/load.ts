@@ -4,7 +4,7 @@
  */
 import type { GpuContext } from '../gpu/context.js';
 import { parseSafetensors } from '../io/safetensors.js';
-import { configFromHub, type VitConfig } from './config.js';
+import { checkFitsDevice, configFromHub, type VitConfig } from './config.js';
 import { VisionTransformer } from './vit.js';
 import { checkWeights, configForWeights } from './weights.js';
 
@@ -16,6 +16,7 @@ export interface LoadOptions {
 export function loadModelFromBytes(ctx: GpuContext, config: unknown, weights: Uint8Array, opts: LoadOptions = {}): VisionTransformer {
   const source = opts.source ?? 'model.safetensors';
   const given: VitConfig = configFromHub(config);
+  checkFitsDevice(given, 1, ctx.device.limits.maxStorageBufferBindingSize);
   const file = parseSafetensors(weights, source);
   const cfg = configForWeights(given, file);
   return VisionTransformer.fromWeights(ctx, cfg, checkWeights(cfg, file, source));
@@ -23,6 +24,8 @@ export function loadModelFromBytes(ctx: GpuContext, config: unknown, weights: Ui
 
 export function loadModelFromConfig(ctx: GpuContext, cfg: VitConfig, weights: Uint8Array, opts: LoadOptions = {}): VisionTransformer {
   const source = opts.source ?? 'model.safetensors';
+  // A model that cannot run one image on this device is refused before its weights are parsed.
+  checkFitsDevice(cfg, 1, ctx.device.limits.maxStorageBufferBindingSize);
   const file = parseSafetensors(weights, source);
   const fitted = configForWeights(cfg, file);
   return VisionTransformer.fromWeights(ctx, fitted, checkWeights(fitted, file, source));

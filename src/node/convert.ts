@@ -7,7 +7,8 @@ import { convertCheckpoint, type ConvertOptions, type ConvertResult } from '../c
 import { CheckpointError } from '../errors.js';
 import type { Inflate } from '../io/zip.js';
 
-export const nodeInflate: Inflate = (compressed) => new Uint8Array(inflateRawSync(compressed));
+/** zlib's raw inflate, never producing more than the entry's declared (and bounded) size. */
+export const nodeInflate: Inflate = (compressed, size) => new Uint8Array(inflateRawSync(compressed, { maxOutputLength: Math.max(1, size) }));
 
 /**
  * Reads a whole weights file, with a typed error when it is missing or a folder. Read in chunks:

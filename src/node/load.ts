@@ -5,6 +5,7 @@ import { ConfigError } from '../errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { configFromHub, type VitConfig } from '../model/config.js';
 import { loadModelFromConfig } from '../model/load.js';
+import { readWeightsFile } from './convert.js';
 import type { VisionTransformer } from '../model/vit.js';
 
 export function readHubConfig(dir: string): VitConfig {
@@ -13,6 +14,7 @@ export function readHubConfig(dir: string): VitConfig {
     throw new ConfigError('no-model', `model folder ${dir} does not exist (expected a timm hub folder with config.json and model.safetensors)`);
   }
   if (!existsSync(cfgPath)) throw new ConfigError('no-config', `${dir} has no config.json (expected a timm hub folder)`);
+  if (statSync(cfgPath).isDirectory()) throw new ConfigError('no-config', `${cfgPath} is a folder, expected a JSON file`);
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(cfgPath, 'utf8'));
@@ -28,5 +30,5 @@ export function loadModelDir(ctx: GpuContext, dir: string): VisionTransformer {
   if (!existsSync(weightsPath)) {
     throw new ConfigError('no-weights', `${dir} has no model.safetensors (convert a .pth checkpoint with \`vitlens convert\`)`);
   }
-  return loadModelFromConfig(ctx, cfg, new Uint8Array(readFileSync(weightsPath)), { source: weightsPath });
+  return loadModelFromConfig(ctx, cfg, readWeightsFile(weightsPath), { source: weightsPath });
 }

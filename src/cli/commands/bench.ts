@@ -10,7 +10,7 @@ import { classTarget } from '../../model/targets.js';
 import type { VisionTransformer } from '../../model/vit.js';
 import { createNodeContext } from '../../node/device.js';
 import { intOption, listOption, parseArgs, stringOption } from '../args.js';
-import { openModel, parseMethods } from '../common.js';
+import { nonEmptyList, openModel, parseMethods } from '../common.js';
 import { CliError } from '../errors.js';
 import { Progress } from '../progress.js';
 import { timeMs } from '../timing.js';
@@ -44,7 +44,7 @@ export async function bench(argv: string[]): Promise<void> {
     if (!Number.isInteger(n) || n < 1) throw new CliError(`--batch "${b}": expected positive integers`);
     return n;
   });
-  const names = listOption(args, 'method');
+  const names = nonEmptyList(args, 'method');
   const methods = names.includes('none') ? [] : parseMethods(names);
   const reps = intOption(args, 'reps', 5);
   const progress = new Progress(!args.flags.has('json'));

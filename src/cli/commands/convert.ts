@@ -1,6 +1,7 @@
 /** `vitlens convert`: a PyTorch checkpoint to a timm hub folder, without Python. */
 import { intOption, parseArgs, stringOption } from '../args.js';
 import { CliError } from '../errors.js';
+import { knownTimmModels, timmModelArgs } from '../../model/timm-models.js';
 import { convertCheckpointFile } from '../../node/convert.js';
 
 export const convertHelp = `vitlens convert CHECKPOINT OUT_DIR [--arch NAME] [--key KEY] [--num-heads N] [--force] [--json]
@@ -17,7 +18,7 @@ export const convertHelp = `vitlens convert CHECKPOINT OUT_DIR [--arch NAME] [--
   gamma_1/gamma_2, DINOv2 names and register layout. The architecture is read off the shapes
   and checked with the engine's own weight check before anything is written.
 
-  --arch NAME      timm architecture name (e.g. vit_small_patch16_224); a known one is checked
+  --arch NAME      timm ViT architecture name (e.g. vit_small_patch16_224), checked
                    against the weights. Default: inferred (the file name is used as a hint)
   --key KEY        the dict of tensors to convert (teacher, student, model_ema, ...; a/b when nested)
   --num-heads N    attention heads, which the weights do not show (default: from --arch, else
@@ -33,8 +34,14 @@ export async function convert(argv: string[]): Promise<void> {
   if (args.positionals.length !== 2) throw new CliError(`expected CHECKPOINT and OUT_DIR, got ${args.positionals.length} argument(s) (see --help)`);
   const [checkpoint, outDir] = args.positionals;
   const numHeads = args.options.has('num-heads') ? intOption(args, 'num-heads', 1) : undefined;
+  const arch = stringOption(args, 'arch');
+  // vitlens converts ViTs only: a name outside timm's ViT family would label a ViT as something else.
+  if (arch !== undefined && !timmModelArgs(arch.split('.')[0])) {
+    const known = knownTimmModels();
+    throw new CliError(`--arch "${arch}" is not a ViT architecture vitlens knows (known: ${known.slice(0, 8).join(', ')}, … ${known.length} in all; see README "Supported models"), or leave --arch out to infer it from the weights`);
+  }
   const r = convertCheckpointFile(checkpoint, outDir, {
-    arch: stringOption(args, 'arch'),
+    arch,
     key: stringOption(args, 'key'),
     numHeads,
     overwrite: args.flags.has('force'),

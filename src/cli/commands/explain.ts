@@ -16,12 +16,15 @@ import type { VisionTransformer } from '../../model/vit.js';
 import { createNodeContext } from '../../node/device.js';
 import { conceptName, ExplainOutput, type MethodRun } from '../explain-output.js';
 import { intOption, listOption, parseArgs, stringOption } from '../args.js';
-import { openImages, openModel, parseClassArgs, parseMethods, resolveClassArgs, type NamedImage } from '../common.js';
+import { checkOutDir, nonEmptyList, openImages, openModel, parseClassArgs, parseMethods, resolveClassArgs, type NamedImage } from '../common.js';
 import { CliError } from '../errors.js';
 import { InputError } from '../../errors.js';
 import { briefList } from '../../list-text.js';
 import { Progress } from '../progress.js';
 import { didYouMean } from '../suggest.js';
+
+/** Largest --size: a picture's longer side (a 4096 x 4096 RGBA picture is 64 MiB). */
+const MAX_PICTURE_SIZE = 4096;
 
 export const explainHelp = `vitlens explain [IMAGE|DIR ...] [options]
 
@@ -74,16 +77,18 @@ export async function explain(argv: string[]): Promise<void> {
     'no-attention': {},
     json: {},
   });
-  const requested = listOption(args, 'method');
+  const requested = nonEmptyList(args, 'method');
   const classArgs = parseClassArgs(listOption(args, 'class'));
   const colormapName = stringOption(args, 'colormap') as ColormapName | undefined;
   if (colormapName && !COLORMAPS.includes(colormapName)) throw new CliError(`unknown --colormap "${colormapName}"${didYouMean(colormapName, COLORMAPS) || ` (available: ${COLORMAPS.join(', ')})`}`);
   const size = args.options.has('size') ? intOption(args, 'size', 224) : undefined;
+  if (size !== undefined && size > MAX_PICTURE_SIZE) throw new CliError(`--size ${size} is larger than ${MAX_PICTURE_SIZE} pixels (a picture's longer side)`);
   const topK = intOption(args, 'top', 5);
   const batchSize = intOption(args, 'batch', 16);
   const reportLimit = intOption(args, 'report-limit', 50, 0);
   const withAttention = !args.flags.has('no-attention');
   const outDir = resolve(stringOption(args, 'out') ?? 'vitlens-out');
+  checkOutDir(outDir);
   const json = args.flags.has('json');
   const progress = new Progress();
   const started = performance.now();

@@ -1,5 +1,5 @@
 /** `vitlens inspect`: what a weights file or hub folder holds, and the architecture it implies. */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadStateDict } from '../../convert/convert.js';
 import { inferArchitecture, type InferredArch } from '../../convert/infer-arch.js';
@@ -89,7 +89,7 @@ function inspectHubFolder(dir: string, json: boolean, numHeads: number | undefin
   const weightsPath = join(dir, 'model.safetensors');
   const cfg = readHubConfig(dir);
   if (!existsSync(weightsPath)) throw new ConfigError('no-weights', `${dir} has no model.safetensors`);
-  const file = parseSafetensors(new Uint8Array(readFileSync(weightsPath)), weightsPath);
+  const file = parseSafetensors(readWeightsFile(weightsPath), weightsPath);
   const rows: TensorRow[] = [...file.tensors.values()].map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape }));
   let mismatch: WeightsError | null = null;
   try {

@@ -42,3 +42,6 @@ export class DeviceError extends VitlensError {}
 
 /** A pickle / checkpoint that vitlens refuses to read (anything but tensors and plain containers). */
 export class CheckpointError extends VitlensError {}
+
+/** An evaluation's progress or shard output that cannot be used: corrupted, from another run, incomplete. */
+export class ProgressError extends VitlensError {}

@@ -19,6 +19,7 @@
  */
 import { InputError } from '../../errors.js';
 import type { Tensor } from '../../gpu/tensor.js';
+import type { VitConfig } from '../../model/config.js';
 import type { VisionTransformer } from '../../model/vit.js';
 import type { WeightMap } from '../../model/weights.js';
 import { tokenAblation } from '../ablation.js';
@@ -98,6 +99,9 @@ export interface EvaluationState {
   format: 'vitlens-eval-state/1';
   /** Everything that decides the numbers; states merge only when these are equal. */
   settings: Record<string, unknown>;
+  /** The model's configuration and the device (what a merge reports without loading the model). */
+  config: VitConfig;
+  device: string;
   images: number;
   correct: number;
   labelled: number;
@@ -318,6 +322,8 @@ export class Evaluation {
     return {
       format: 'vitlens-eval-state/1',
       settings: this.settings(),
+      config: this.model.config,
+      device: this.model.ctx.info.name,
       images: this.images,
       correct: this.correct,
       labelled: this.labelled,
@@ -327,6 +333,30 @@ export class Evaluation {
       seconds: this.seconds,
       experiments: Object.fromEntries(this.experiments.map((e) => [e.metric, e.toJSON()])),
     };
+  }
+
+  /**
+   * An evaluation that only reports: the sum of states of the same settings (shards), built
+   * without a GPU or the model's weights; add() is not available on it.
+   */
+  static fromStates(states: readonly EvaluationState[]): Evaluation {
+    if (states.length === 0) throw new InputError('bad-state', 'no evaluation states to merge');
+    const first = states[0];
+    if (first?.format !== 'vitlens-eval-state/1') throw new InputError('bad-state', 'not an evaluation state (format vitlens-eval-state/1)');
+    const s = first.settings as Record<string, never>;
+    const count = (v: number | 'all') => (v === 'all' ? Infinity : v);
+    const loc = s.localisation as { region: 'class' | 'foreground'; classNames: string[] | null } | null;
+    // Only the configuration and the device name are read from the model when nothing is added.
+    const model = { config: first.config, ctx: { info: { name: first.device } } } as unknown as VisionTransformer;
+    const ev = new Evaluation(model, {
+      methods: s.methods, metrics: s.metrics, references: s.references,
+      deletionImages: count(s.deletionImages), deletionSteps: s.deletionSteps ?? undefined, deletionBaseline: s.deletionBaseline,
+      fgsmImages: count(s.fgsmImages), fgsm: s.fgsm ?? undefined, sanityImages: count(s.sanityImages),
+      layerScaleInit: s.layerScaleInit ?? undefined, seed: s.seed, weights: new Map(),
+      localisation: loc ? { region: loc.region, classNames: loc.classNames ?? undefined } : undefined,
+    });
+    for (const st of states) ev.merge(st);
+    return ev;
   }
 
   /** Adds the state of an evaluation of other images with the same settings (a shard). */
@@ -339,6 +369,7 @@ export class Evaluation {
     for (const e of this.experiments) {
       const j = state.experiments[e.metric];
       if (j === undefined) continue;
+      // A copy of the experiment (same methods and settings) holding the other state.
       const other = Object.create(Object.getPrototypeOf(e)) as Experiment;
       Object.assign(other, e);
       other.load(j);
@@ -369,7 +400,7 @@ export class Evaluation {
       methods: this.methods,
       settings: {
         methods: this.methods.map((m) => m.name),
-        metrics: [...opts.metrics],
+        metrics: this.experiments.map((e) => e.metric),
         references: this.references,
         explainedClass: 'predicted class',
         deletionImages: this.deletion ? Math.min(this.images, this.limit('deletion')) : 0,

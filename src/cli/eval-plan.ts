@@ -3,6 +3,7 @@
  * will take on this device — and the per-image progress inside a batch. The estimate times one
  * forward pass here and scales it by the cost model of explain/evaluate/cost.ts.
  */
+import { chunkSize } from '../explain/chunks.js';
 import type { Metric, Reference } from '../explain/evaluate/experiment.js';
 import { runCost, stageCosts, type CostInput } from '../explain/evaluate/cost.js';
 import type { Evaluation } from '../explain/evaluate/run.js';
@@ -34,10 +35,16 @@ export function duration(seconds: number): string {
   return m < 90 ? `${m} min` : `${(m / 60).toFixed(1)} h`;
 }
 
-/** Milliseconds of one image's forward pass on this device (a warm batch of 8). */
+/**
+ * Milliseconds of one image's forward pass on this device, in a warm batch as large as the
+ * methods' chunks (perturbation methods and IG run hundreds of copies per forward, where a
+ * small device batch costs far more per image).
+ */
 async function forwardMs(model: VisionTransformer): Promise<number> {
   const [C, H, W] = model.config.pretrained.inputSize;
-  const x = model.ctx.upload(new Float32Array(8 * C * H * W), [8, C, H, W]);
+  const [gh, gw] = model.gridFor(H, W);
+  const B = Math.max(1, Math.min(128, chunkSize(model, model.numPrefix + gh * gw)));
+  const x = model.ctx.upload(new Float32Array(B * C * H * W), [B, C, H, W]);
   try {
     let ms = 0;
     for (let i = 0; i < 2; i++) {
@@ -47,7 +54,7 @@ async function forwardMs(model: VisionTransformer): Promise<number> {
       r.release();
       ms = performance.now() - t;
     }
-    return ms / 8;
+    return ms / B;
   } finally {
     x.release();
   }

@@ -13,6 +13,7 @@ import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, f
 import { join } from 'node:path';
 import { ProgressError } from '../errors.js';
 import type { BatchRecord, EvaluationState } from '../explain/evaluate/run.js';
+import type { VitConfig } from '../model/config.js';
 
 export const PROGRESS_FILE = 'progress.jsonl';
 export const STATE_FILE = 'state.json';
@@ -22,7 +23,7 @@ const FORMAT = 'vitlens-eval-progress/1';
 export interface RunManifest {
   format: typeof FORMAT;
   settings: Record<string, unknown>;
-  model: { architecture: string; sha256: string };
+  model: { architecture: string; sha256: string; config: VitConfig };
   source: { kind: string; name: string; available: number; count: number; spread: boolean; masks: string | null };
   batch: number;
   shard: { index: number; count: number } | null;
@@ -118,6 +119,21 @@ export class EvalProgress {
     fsyncSync(fd);
     closeSync(fd);
     return { progress: new EvalProgress(openSync(path, 'a'), path), records };
+  }
+
+  /** The manifest and batches recorded so far, read only (a run still going, or killed). */
+  static read(dir: string): { manifest: RunManifest; records: BatchRecord[] } {
+    const path = join(dir, PROGRESS_FILE);
+    if (!existsSync(path)) throw new ProgressError('no-progress', `${dir} holds no ${PROGRESS_FILE}`);
+    const lines = readFileSync(path, 'utf8').split('\n').slice(0, -1);
+    const values = lines.map((l, i) => {
+      const payload = l.slice(17);
+      if (l[16] !== ' ' || check(payload) !== l.slice(0, 16)) throw new ProgressError('corrupt-progress', `${path}: line ${i + 1} does not match its checksum`);
+      return JSON.parse(payload) as { manifest?: RunManifest; record?: BatchRecord };
+    });
+    const manifest = values[0]?.manifest;
+    if (!manifest || manifest.format !== FORMAT) throw new ProgressError('foreign-progress', `${path}: not a vitlens eval progress file`);
+    return { manifest, records: values.slice(1).map((v) => v.record!) };
   }
 
   /** Appends one batch and waits until it is on disk. */

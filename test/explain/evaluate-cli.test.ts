@@ -48,6 +48,14 @@ describe('vitlens eval', () => {
     expect(html).toContain('A subset: 4 of the 10 images');
   });
 
+  it('accepts --method for --methods and says up front how long the run will take', () => {
+    const out = mkdtempSync(join(tmpdir(), 'vitlens-eval-'));
+    const r = vitlens(['eval', '--images', join(root, 'assets/images'), '--limit', '2', '--batch', '1', '--method', 'random', '--metrics', 'agreement', '--references', 'tam', '--out', out]);
+    expect(r.code).toBe(0);
+    expect(r.stderr[0]).toMatch(/^2 images x 1 methods \(agreement\): about \d+ (s|min|h) on this device \(one image's forward: [\d.]+ ms/);
+    expect(JSON.parse(readFileSync(join(out, 'evaluation.json'), 'utf8')).settings.methods).toEqual(['random']);
+  });
+
   it('refuses an unknown method, an unknown metric and a missing --images path with one line', () => {
     const method = vitlens(['eval', '--methods', 'attention,nope']);
     expect(method.code).toBe(2);
@@ -55,7 +63,7 @@ describe('vitlens eval', () => {
     expect(method.stderr[0]).toMatch(/^vitlens eval: unknown method "nope" \(known: attention, /);
     const metric = vitlens(['eval', '--metrics', 'speed']);
     expect(metric.code).toBe(2);
-    expect(metric.stderr).toEqual([expect.stringMatching(/^vitlens eval: unknown metric "speed" \(known: agreement, deletion, fgsm, sanity\)$/)]);
+    expect(metric.stderr).toEqual([expect.stringMatching(/^vitlens eval: unknown metric "speed" \(known: agreement, deletion, fgsm, sanity, localisation\)$/)]);
     const images = vitlens(['eval', '--images', join(root, 'no/such/folder')]);
     expect(images.code).toBe(1);
     expect(images.stderr).toEqual([expect.stringMatching(/^vitlens eval: --images \/.*\/no\/such\/folder: no such file or folder$/)]);

@@ -2,15 +2,16 @@
  * `vitlens eval merge DIR... --out DIR`: adds up the exact states of a sharded run's --out
  * folders into the report of one run (evaluation.json, evaluation.html, the tables), after
  * checking that the shards are of one run (same settings, model, images, batch size) and that
- * every shard is there exactly once. Needs no GPU and no model.
+ * every shard is there exactly once. Needs no GPU and no model. With --partial: the report of
+ * what unfinished runs recorded so far.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ProgressError } from '../../errors.js';
 import type { EvaluationReport } from '../../explain/evaluate/report.js';
-import { Evaluation } from '../../explain/evaluate/run.js';
+import { Evaluation, type EvaluationState } from '../../explain/evaluate/run.js';
 import { formatReport } from '../../explain/evaluate/tables.js';
-import { manifestDifference, readRunState, writeRunState, type RunState } from '../../node/eval-progress.js';
+import { EvalProgress, manifestDifference, readRunState, writeRunState, type RunState } from '../../node/eval-progress.js';
 import { evaluationPage } from '../../report/evaluation-page.js';
 import { parseArgs, stringOption } from '../args.js';
 import { CliError } from '../errors.js';
@@ -55,7 +56,7 @@ export function checkShards(runs: readonly RunState[], dirs: readonly string[]):
 }
 
 export async function evalMerge(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, { out: { value: true }, json: {}, markdown: {}, quiet: {} });
+  const args = parseArgs(argv, { out: { value: true }, json: {}, markdown: {}, quiet: {}, partial: {} });
   if (args.positionals.length === 0) throw new CliError('merge needs the --out folders of the shards: vitlens eval merge DIR... --out DIR');
   const out = stringOption(args, 'out');
   if (out === undefined) throw new CliError('merge needs --out DIR for the merged report');
@@ -63,6 +64,7 @@ export async function evalMerge(argv: string[]): Promise<void> {
   const markdown = args.flags.has('markdown');
   if (json && markdown) throw new CliError('--json and --markdown exclude each other');
   const dirs = args.positionals.map((d) => resolve(d));
+  if (args.flags.has('partial')) return partialReport(dirs, resolve(out), { json, markdown, quiet: args.flags.has('quiet'), argv });
   const runs = dirs.map(readRunState);
   checkShards(runs, dirs);
   const ev = Evaluation.fromStates(runs.map((r) => r.state));
@@ -71,4 +73,29 @@ export async function evalMerge(argv: string[]): Promise<void> {
   writeRunState(resolve(out), { manifest: { ...rest, shard: null }, state: ev.state(), source: runs[0].source });
   const report = await ev.finish();
   writeReport(resolve(out), report, { command: `vitlens eval merge ${argv.join(' ')}`.trim(), source: runs[0].source, json, markdown, quiet: args.flags.has('quiet'), shard: null });
+}
+
+/**
+ * `merge --partial`: the report of the batches an unfinished run (or several shards, finished
+ * or not) recorded so far, read without touching their progress. In the run's image order the
+ * batches recorded are a prefix, so a partial report of a --spread run is the report of a
+ * --limit run of that many images (except where the bounded experiments' limits reach past it).
+ */
+function partialReport(dirs: readonly string[], out: string, o: { json: boolean; markdown: boolean; quiet: boolean; argv: string[] }): Promise<void> {
+  const runs = dirs.map((d) => EvalProgress.read(d));
+  runs.forEach((r, i) => {
+    const diff = manifestDifference(runs[0].manifest, r.manifest, ['shard']);
+    if (diff) throw new ProgressError('shard-mismatch', `${dirs[i]} is not part of the same run as ${dirs[0]} (${diff})`);
+  });
+  const m = runs[0].manifest;
+  const empty: EvaluationState = {
+    format: 'vitlens-eval-state/1', settings: m.settings, config: m.model.config, device: 'not recorded in the progress file',
+    images: 0, correct: 0, labelled: 0, grid: [0, 0], timings: {}, stages: {}, seconds: 0, experiments: {},
+  };
+  const ev = Evaluation.fromStates([empty]);
+  for (const r of runs) for (const rec of r.records) ev.replay(rec);
+  return ev.finish().then((report) => {
+    const source = { path: m.source.name, kind: m.source.kind, available: m.source.available };
+    writeReport(out, report, { command: `vitlens eval merge ${o.argv.join(' ')}`.trim(), source, json: o.json, markdown: o.markdown, quiet: o.quiet, shard: null });
+  });
 }

@@ -192,7 +192,7 @@ export async function evaluate(argv: string[]): Promise<void> {
       const manifest: RunManifest = {
         format: 'vitlens-eval-progress/1',
         settings: ev.settings(),
-        model: { architecture: model.config.architecture, sha256 },
+        model: { architecture: model.config.architecture, sha256, config: model.config },
         source: { kind: whole.kind, name: basename(whole.path), available: whole.available, count: whole.count, spread, masks: masksSpec ?? (source.hasMasks ? 'masks tensor' : null) },
         batch,
         shard,

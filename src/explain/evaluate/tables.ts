@@ -115,9 +115,36 @@ export function formatReport(r: EvaluationReport, opts: TableOptions = {}): stri
     }
   }
 
+  if (r.localisation) {
+    heading('Localisation against ground-truth masks');
+    out.push(`${localisationNotes(r)}\n`);
+    const l = r.localisation;
+    const rows = Object.entries(l.methods).map(([m, v]) => [title(m), pm(v.classMean), pm(v.energy), pm(v.mass), pm(v.rank)]);
+    out.push(`${table(['Method', 'class mean (seed 001) ↑', 'energy pointing game ↑', 'mass accuracy ↑', 'rank accuracy ↑'], rows)}\n`);
+    const ids = Object.keys(Object.values(l.methods)[0]?.perClass ?? {});
+    note('Seed 001\'s table: per mask class, the mean over images of the map\'s (max-normalised) mean over that class\'s pixels.');
+    out.push(`${table(['Method', ...ids.map((id) => l.classNames[Number(id)] ?? `class ${id}`)], Object.entries(l.methods).map(([m, v]) => [title(m), ...ids.map((id) => num(v.perClass[id].mean))]))}\n`);
+  }
+
   heading('Time per image');
   note('Milliseconds per image to compute each method\'s maps (blank-out and token ablation include the reference maps).');
   const times = Object.entries(r.msPerImage).sort((x, y) => y[1] - x[1]);
   out.push(`${table(['Method', 'ms / image'], times.map(([m, v]) => [title(m), num(v, 1)]))}\n`);
   return out.join('\n');
+}
+
+/** What the localisation scores mean and their chance level (shared by the tables and the page). */
+export function localisationNotes(r: EvaluationReport): string {
+  const l = r.localisation!;
+  const first = Object.values(l.methods)[0];
+  const n = first ? first.energy.count + first.energy.skipped : 0;
+  const skipped = first ? first.rank.skipped : 0;
+  const region = l.region === 'class' ? 'the pixels of the explained (predicted) class in the mask (mask id = class + 1)' : 'every non-zero pixel of the mask';
+  return (
+    `Region: ${region}. The patch map is read at pixel level (each pixel takes its patch's value). ` +
+    `Class mean (seed 001): the map divided by its largest |value|, averaged over the region's pixels. Energy pointing game: share of the map's positive mass inside the region. ` +
+    `Mass accuracy (Arras et al., Quantus): sum of the map inside / sum over the image. Rank accuracy: share of the region among the map's top-K pixels, K = the region's size. ` +
+    `Mean ± std over ${n} images with a mask${skipped ? `; ${skipped} left out where the region was empty (in class mode: a wrong prediction) or the map had no mass` : ''}. ` +
+    `Chance level (a map blind to the mask): the region's mean area share, ${num(l.areaShare.mean)}, for energy, mass and rank accuracy.`
+  );
 }

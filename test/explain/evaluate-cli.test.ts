@@ -13,7 +13,7 @@ const root = join(__dirname, '../..');
 const tsx = join(root, 'node_modules/.bin/tsx');
 
 function vitlens(args: string[]) {
-  const r = spawnSync(tsx, [join(root, 'src/cli/main.ts'), ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp/xdg' }, timeout: 110_000 });
+  const r = spawnSync(tsx, [join(root, 'src/cli/main.ts'), ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp/xdg' }, timeout: 280_000 });
   // Dawn prints adapter warnings on stderr; they are not vitlens's messages.
   const stderr = r.stderr.split('\n').filter((l) => l.trim() && !/^Warning: /.test(l));
   return { code: r.status, stdout: r.stdout, stderr };
@@ -46,7 +46,7 @@ describe('vitlens eval', () => {
     expect(html).not.toMatch(/<script|<link|\bsrc=|@import|url\(/i);
     expect(html).toContain('Mean deletion curve');
     expect(html).toContain('A subset: 4 of the 10 images');
-  });
+  }, 300_000);
 
   it('accepts --method for --methods and says up front how long the run will take', () => {
     const out = mkdtempSync(join(tmpdir(), 'vitlens-eval-'));

@@ -92,6 +92,9 @@ describe('vitlens eval: resumable runs and shards', () => {
     expect(r.images).toBe(N);
     expect(r.localisation.methods.attention.energy.count).toBeGreaterThan(0);
     expect(r.deletion.methods.random.images).toBe(4);
+    const html = readFileSync(join(single, 'evaluation.html'), 'utf8');
+    expect(html).toContain('<h2>Localisation against ground-truth masks</h2>');
+    expect(html).toContain('Energy pointing game, per image');
   }, 400_000);
 
   it('refuses corrupted and foreign progress with one line', async () => {

@@ -89,7 +89,7 @@ function partialReport(dirs: readonly string[], out: string, o: { json: boolean;
   });
   const m = runs[0].manifest;
   const empty: EvaluationState = {
-    format: 'vitlens-eval-state/1', settings: m.settings, config: m.model.config, device: 'not recorded in the progress file',
+    format: 'vitlens-eval-state/1', settings: m.settings, config: m.model.config, device: 'a device not recorded in the progress file',
     images: 0, correct: 0, labelled: 0, grid: [0, 0], timings: {}, stages: {}, seconds: 0, experiments: {},
   };
   const ev = Evaluation.fromStates([empty]);

@@ -23,7 +23,7 @@ import { Progress } from '../progress.js';
 import { evalMerge, writeReport } from './eval-merge.js';
 
 export const evalHelp = `vitlens eval [--model DIR] [--images DIR|FILE] [--methods LIST] [--metrics LIST] [options]
-vitlens eval merge DIR... --out DIR [--json|--markdown]
+vitlens eval merge [--partial] DIR... --out DIR [--json|--markdown]
 
   Evaluates explanation methods on a set of images and prints tables; writes the full report
   as JSON and as a self-contained HTML page with plots. The explained class is the predicted one.
@@ -55,7 +55,8 @@ vitlens eval merge DIR... --out DIR [--json|--markdown]
   --restart           discard an unfinished run's progress in --out and start again
   --shard K/N         evaluate shard K of N (K from 0): every image in exactly one shard, balanced
                       per class when there are labels; combine the shards' --out folders with
-                      \`vitlens eval merge\` (docs/evaluation.md: Slurm arrays, Kubernetes jobs)
+                      \`vitlens eval merge\` (docs/evaluation.md: Slurm arrays, Kubernetes jobs);
+                      merge --partial reports what unfinished runs have recorded so far
 
   Localisation against ground-truth masks:
   --masks SPEC        "nonzero" (an image's non-zero pixels are the mask of its labelled class),

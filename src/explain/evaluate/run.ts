@@ -228,6 +228,35 @@ export class Evaluation {
     return out;
   }
 
+  /** Every method's and reference's maps of a batch; methods that compute a reference reuse it. */
+  private async allMaps(images: Tensor, ids: readonly number[], classes: readonly number[], progress: (stage: string, done: number, total: number) => void, time: (key: string, ms: number) => void) {
+    const refs = new Map<Reference, Float32Array[]>();
+    const needed = new Set<Reference>(this.opts.metrics.includes('agreement') ? this.references : []);
+    for (const m of this.methods) if (SAME_AS_REFERENCE[m.name]) needed.add(SAME_AS_REFERENCE[m.name]);
+    const steps = needed.size + this.methods.length;
+    let step = 0;
+    for (const r of needed) {
+      progress(`maps: ${r}`, step++, steps);
+      const t = performance.now();
+      refs.set(r, await this.referenceMaps(r, images, classes));
+      time(r === 'blank-out' ? 'occlusion' : 'tam', performance.now() - t);
+    }
+    const maps = new Map<string, Float32Array[]>();
+    for (const m of this.methods) {
+      const same = SAME_AS_REFERENCE[m.name];
+      if (same) {
+        maps.set(m.name, refs.get(same)!);
+        step++;
+        continue;
+      }
+      progress(`maps: ${m.name}`, step++, steps);
+      const t = performance.now();
+      maps.set(m.name, await this.mapsOf(m, images, ids, classes));
+      time(m.name, performance.now() - t);
+    }
+    return { refs, maps };
+  }
+
   /** Scores one batch of images (the tensor stays the caller's); returns what it measured. */
   async add(batch: Batch): Promise<BatchRecord> {
     if (this.finished) throw new InputError('finished', 'this evaluation has finished');
@@ -256,31 +285,7 @@ export class Evaluation {
       record.correct = classes.filter((c, b) => c === batch.labels![b]).length;
     }
 
-    // Reference maps first: methods that compute the same thing reuse them.
-    const refs = new Map<Reference, Float32Array[]>();
-    const needed = new Set<Reference>(opts.metrics.includes('agreement') ? this.references : []);
-    for (const m of this.methods) if (SAME_AS_REFERENCE[m.name]) needed.add(SAME_AS_REFERENCE[m.name]);
-    const steps = needed.size + this.methods.length;
-    let step = 0;
-    for (const r of needed) {
-      progress(`maps: ${r}`, step++, steps);
-      const t = performance.now();
-      refs.set(r, await this.referenceMaps(r, images, classes));
-      time(r === 'blank-out' ? 'occlusion' : 'tam', performance.now() - t);
-    }
-    const maps = new Map<string, Float32Array[]>();
-    for (const m of this.methods) {
-      const same = SAME_AS_REFERENCE[m.name];
-      if (same) {
-        maps.set(m.name, refs.get(same)!);
-        step++;
-        continue;
-      }
-      progress(`maps: ${m.name}`, step++, steps);
-      const t = performance.now();
-      maps.set(m.name, await this.mapsOf(m, images, ids, classes));
-      time(m.name, performance.now() - t);
-    }
+    const { refs, maps } = await this.allMaps(images, ids, classes, progress, time);
     record.stages.maps = (performance.now() - t0) / 1000;
 
     const view: BatchMaps = {

@@ -151,7 +151,7 @@ export interface LocalisationScores {
   rank: number;
   /** Seed 001's weighted mean per class id present. */
   perClass: Map<number, number>;
-  /** Share of the image's pixels in the region. */
+  /** Share of the image's pixels in the region (0 for an empty region). */
   areaShare: number;
 }
 

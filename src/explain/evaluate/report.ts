@@ -70,7 +70,7 @@ export interface LocalisationSection {
     /** Seed 001's per-class weighted mean, for every mask class present: perClass[classId]. */
     perClass: Record<string, StatsSummary>;
   }>;
-  /** Mean share of the image the region covers (the chance level of energy, mass and rank). */
+  /** Mean share of the image the region covers, over images with a region (the chance level of energy, mass and rank). */
   areaShare: StatsSummary;
 }
 

@@ -12,7 +12,7 @@ import type { LocalisationSection } from '../report.js';
 import { StatsTable, type ExactStatsJSON } from '../stats.js';
 
 /** Per image: m[method] = [classMean, energy, mass, rank]; c[classId][method] = weighted mean; a = area share. */
-type LocalisationRecord = { m: (number | null)[][]; c: Record<string, (number | null)[]>; a: number };
+type LocalisationRecord = { m: (number | null)[][]; c: Record<string, (number | null)[]>; a: number | null };
 
 const SCORES = ['classMean', 'energy', 'mass', 'rank'] as const;
 
@@ -55,14 +55,16 @@ export class LocalisationExperiment implements Experiment<LocalisationRecord, Lo
         for (const [k, v] of s.perClass) (c[k] ??= []).push(enc(v));
         a = s.areaShare;
       }
-      out.push({ id, r: { m, c, a } });
+      out.push({ id, r: { m, c, a: enc(a) } });
     });
     return out;
   }
 
   add(records: readonly ImageRecord<LocalisationRecord>[]): void {
     for (const { id, r } of records) {
-      this.area.get('area').add(r.a, id);
+      // Only images with a region count towards the chance level (an empty one has share 0).
+      const a = r.a === null ? NaN : r.a;
+      this.area.get('area').add(a > 0 ? a : NaN, id);
       this.methods.forEach((method, mi) => {
         SCORES.forEach((s, si) => this.stats.get(`${method.name}|${s}`).add(dec(r.m[mi][si]), id));
         for (const [k, v] of Object.entries(r.c)) this.perClass.get(`${method.name}|${k}`).add(dec(v[mi]), id);

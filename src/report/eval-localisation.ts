@@ -3,14 +3,10 @@
  * per-class table and a box plot of the energy pointing game per image with the chance level
  * (the region's mean area share) marked.
  */
-import { localisationNotes } from '../explain/evaluate/tables.js';
 import { methodTitle, type EvaluationReport } from '../explain/evaluate/run.js';
-import type { StatsSummary } from '../explain/evaluate/stats.js';
+import { localisationNotes, num, pm } from '../explain/evaluate/tables.js';
 import { boxPlot } from './eval-plots.js';
 import { escapeHtml as esc } from './html.js';
-
-const num = (v: number | null | undefined, d = 2) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(d));
-const pm = (s: StatsSummary | undefined, d = 2) => (!s || !s.count ? '—' : `${num(s.mean, d)} ± ${num(s.std, d)}`);
 
 export function localisationSection(r: EvaluationReport, table: (headers: string[], rows: string[][]) => string, figure: (svg: string, caption: string) => string): string {
   const l = r.localisation;

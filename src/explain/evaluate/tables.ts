@@ -25,7 +25,7 @@ export function table(headers: string[], rows: string[][], align?: ('l' | 'r')[]
   return [line(headers), rule, ...rows.map(line)].join('\n');
 }
 
-const num = (v: number | null | undefined, digits = 2) => (v === null || v === undefined || Number.isNaN(v) ? '—' : v.toFixed(digits));
+export const num = (v: number | null | undefined, digits = 2) => (v === null || v === undefined || Number.isNaN(v) ? '—' : v.toFixed(digits));
 /** mean ± std of a summary, e.g. "0.11 ± 0.24". */
 export const pm = (s: StatsSummary | undefined, digits = 2) => (!s || !s.count ? '—' : `${num(s.mean, digits)} ± ${num(s.std, digits)}`);
 const pct = (v: number) => `${(100 * v).toFixed(0)}%`;

@@ -69,3 +69,6 @@ export class FileError extends VitlensError {
     super(code, message);
   }
 }
+
+/** An evaluation's progress or shard output that cannot be used: corrupted, from another run, incomplete. */
+export class ProgressError extends VitlensError {}

@@ -34,7 +34,7 @@ export class Progress {
     return !!this.stream.isTTY;
   }
 
-  /** Shows `done` of `total` units of `phase`, with the current `detail`. */
+  /** Shows `done` (may be fractional: shown rounded down) of `total` units of `phase`, with the current `detail`. */
   update(phase: string, done: number, total: number, detail = ''): void {
     if (!this.enabled) return;
     const now = performance.now();
@@ -54,7 +54,7 @@ export class Progress {
       const cols = Math.max(40, (this.stream.columns ?? 100) - 1);
       const barW = 24;
       const filled = Math.round(frac * barW);
-      let line = `${phase} [${'#'.repeat(filled)}${'.'.repeat(barW - filled)}] ${done}/${total} ${clock(elapsed)} elapsed, ~${clock(eta)} left  ${detail}`;
+      let line = `${phase} [${'#'.repeat(filled)}${'.'.repeat(barW - filled)}] ${Math.floor(done)}/${total} ${clock(elapsed)} elapsed, ~${clock(eta)} left  ${detail}`;
       if (line.length > cols) line = line.slice(0, cols);
       this.stream.write(`\r${line.padEnd(this.width)}`);
       this.width = line.length;
@@ -64,7 +64,7 @@ export class Progress {
       if (decile === this.lastDecile && done < total) return;
       if (done >= total && this.lastDecile === 10) return;
       this.lastDecile = done >= total ? 10 : decile;
-      this.stream.write(`${phase}: ${done}/${total} (${Math.round(frac * 100)}%), ${clock(elapsed)} elapsed, ~${clock(eta)} left${detail ? `  ${detail}` : ''}\n`);
+      this.stream.write(`${phase}: ${Math.floor(done)}/${total} (${Math.round(frac * 100)}%), ${clock(elapsed)} elapsed, ~${clock(eta)} left${detail ? `  ${detail}` : ''}\n`);
     }
   }
 

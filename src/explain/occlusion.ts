@@ -15,7 +15,6 @@ import type { ExplanationMaps } from './maps.js';
 import { resolveClasses, type ClassSpec } from './class-specs.js';
 
 /** Moved to baselines.ts; re-exported for the modules that still import it from here. */
-export { normalizedFill } from './baselines.js';
 
 export interface OcclusionOptions {
   /** Fill colour as pixel values in [0, 1] per channel (default black: 0). */

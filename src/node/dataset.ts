@@ -2,9 +2,12 @@
  * Image sets for evaluations, read in batches so that memory stays bounded however many images:
  *  - a folder of PNG / JPEG files (sorted by name; decoded a batch at a time), or one image file;
  *  - a safetensors data file with a U8 tensor `images` of shape [N, H, W] (grayscale) or
- *    [N, H, W, C] (C = 1..4, HWC) and optionally an integer tensor `labels` [N], such as
+ *    [N, H, W, C] (C = 1..4, HWC), optionally an integer tensor `labels` [N] and a U8 tensor
+ *    `masks` [N, H, W] of segmentation class ids per pixel, such as
  *    ../shared/data/fmnist-test.safetensors. Only the header is parsed up front; each batch reads
  *    its own byte range from the file.
+ * Every image has an id: its position in the run's order (after --limit / --spread). A shard
+ * (select) keeps the ids, so shards and resumed runs name each image the same way.
  */
 import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -17,19 +20,29 @@ export interface ImageBatch {
   images: RawImage[];
   /** One name per image: the file name, or `file.safetensors#index`. */
   names: string[];
+  /** Each image's id: its position in the run's order. */
+  ids: number[];
   labels?: number[];
+  /** Per image: segmentation class ids [H * W], when the source has masks. */
+  masks?: Uint8Array[];
 }
 
 export interface ImageSource {
   kind: 'images' | 'safetensors';
   path: string;
-  /** Images this source will give (after `limit`). */
+  /** Images this source will give (after `limit` and a shard's selection). */
   count: number;
   /** Images available before `limit`. */
   available: number;
   hasLabels: boolean;
-  /** Batches of at most `size` images, in order. */
-  batches(size: number): Generator<ImageBatch>;
+  /** The data file has a `masks` tensor. */
+  hasMasks: boolean;
+  /** Batches of at most `size` images, in order, skipping the first `skip` images. */
+  batches(size: number, skip?: number): Generator<ImageBatch>;
+  /** Labels of all images this source gives, in order (reads only the labels). */
+  labels(): number[] | undefined;
+  /** The images at positions `positions` (ascending) of this source, keeping their ids. */
+  select(positions: readonly number[]): ImageSource;
 }
 
 const IMAGE_EXT = /\.(png|jpe?g)$/i;
@@ -84,19 +97,27 @@ export function openImageSource(path: string, opts: SourceOptions = {}): ImageSo
 }
 
 function fileSource(path: string, files: string[], limit: number, spread?: boolean): ImageSource {
-  const chosen = pickIndices(files.length, limit, spread).map((i) => files[i]);
+  const order = pickIndices(files.length, limit, spread);
+  return fileSubset(path, files, order, order.map((_, i) => i));
+}
+
+/** Files `order[k]` with ids `ids[k]`. */
+function fileSubset(path: string, files: string[], order: readonly number[], ids: readonly number[]): ImageSource {
   return {
     kind: 'images',
     path,
-    count: chosen.length,
+    count: order.length,
     available: files.length,
     hasLabels: false,
-    *batches(size: number) {
-      for (let i = 0; i < chosen.length; i += size) {
-        const part = chosen.slice(i, i + size);
-        yield { images: part.map((f) => readImageFileSync(f)), names: part.map((f) => basename(f)) };
+    hasMasks: false,
+    *batches(size: number, skip = 0) {
+      for (let i = skip; i < order.length; i += size) {
+        const part = order.slice(i, i + size).map((k) => files[k]);
+        yield { images: part.map((f) => readImageFileSync(f)), names: part.map((f) => basename(f)), ids: ids.slice(i, i + size) };
       }
     },
+    labels: () => undefined,
+    select: (positions) => fileSubset(path, files, positions.map((p) => order[p]), positions.map((p) => ids[p])),
   };
 }
 
@@ -149,7 +170,11 @@ function readHeader(fd: number, path: string, fileSize: number): { dataStart: nu
   return { dataStart: 8 + n, entries };
 }
 
-function safetensorsSource(path: string, limit: number, spread?: boolean): ImageSource {
+/**
+ * A safetensors data file's images (tensor `tensor`, default "images"), labels and masks.
+ * With tensor "masks" it reads a masks-only file: its masks come back as one-channel images.
+ */
+export function safetensorsSource(path: string, limit: number, spread?: boolean, tensor = 'images'): ImageSource {
   const fileSize = statSync(path).size;
   const fd = openSync(path, 'r');
   let header: ReturnType<typeof readHeader>;
@@ -158,17 +183,17 @@ function safetensorsSource(path: string, limit: number, spread?: boolean): Image
   } finally {
     closeSync(fd);
   }
-  const images = header.entries.get('images');
+  const images = header.entries.get(tensor);
   if (!images) {
-    throw new ImageError('bad-dataset', `${path}: no tensor "images" (expected U8 [N, H, W] or [N, H, W, C]; found ${[...header.entries.keys()].join(', ') || 'no tensors'})`);
+    throw new ImageError('bad-dataset', `${path}: no tensor "${tensor}" (expected U8 [N, H, W] or [N, H, W, C]; found ${[...header.entries.keys()].join(', ') || 'no tensors'})`);
   }
   if (images.dtype !== 'U8' || !(images.shape.length === 3 || (images.shape.length === 4 && images.shape[3] >= 1 && images.shape[3] <= 4))) {
-    throw new ImageError('bad-dataset', `${path}: tensor "images" is ${images.dtype} [${images.shape.join(', ')}], expected U8 [N, H, W] or [N, H, W, C] with C = 1..4`);
+    throw new ImageError('bad-dataset', `${path}: tensor "${tensor}" is ${images.dtype} [${images.shape.join(', ')}], expected U8 [N, H, W] or [N, H, W, C] with C = 1..4`);
   }
   const [N, H, W] = images.shape;
   const C = images.shape[3] ?? 1;
   const per = H * W * C;
-  if (images.end - images.begin !== N * per) throw new SafetensorsError('size-mismatch', `${path}: tensor "images" spans ${images.end - images.begin} bytes, its shape needs ${N * per}`);
+  if (images.end - images.begin !== N * per) throw new SafetensorsError('size-mismatch', `${path}: tensor "${tensor}" spans ${images.end - images.begin} bytes, its shape needs ${N * per}`);
   const labels = header.entries.get('labels');
   if (labels) {
     if (!(labels.dtype in INT_BYTES) || labels.shape.length !== 1 || labels.shape[0] !== N) {
@@ -176,50 +201,79 @@ function safetensorsSource(path: string, limit: number, spread?: boolean): Image
     }
     if (labels.end - labels.begin !== N * INT_BYTES[labels.dtype]) throw new SafetensorsError('size-mismatch', `${path}: tensor "labels" has the wrong byte length`);
   }
-  const indices = pickIndices(N, limit, spread);
-  const count = indices.length;
+  const masks = tensor === 'images' ? header.entries.get('masks') : undefined;
+  if (masks) {
+    if (masks.dtype !== 'U8' || masks.shape.length !== 3 || masks.shape[0] !== N || masks.shape[1] !== H || masks.shape[2] !== W) {
+      throw new ImageError('bad-dataset', `${path}: tensor "masks" is ${masks.dtype} [${masks.shape.join(', ')}], expected U8 [${N}, ${H}, ${W}] (a class id per pixel)`);
+    }
+    if (masks.end - masks.begin !== N * H * W) throw new SafetensorsError('size-mismatch', `${path}: tensor "masks" has the wrong byte length`);
+  }
   const name = basename(path);
-  return {
+  const readLabels = (fd: number, ids: readonly number[], read: (at: number, w: number) => Buffer): number[] | undefined => {
+    if (!labels) return undefined;
+    const w = INT_BYTES[labels.dtype];
+    const lb = read(header.dataStart + labels.begin, w);
+    return Array.from({ length: ids.length }, (_, k) => {
+      switch (labels.dtype) {
+        case 'I64': return Number(lb.readBigInt64LE(k * 8));
+        case 'I32': return lb.readInt32LE(k * 4);
+        case 'I16': return lb.readInt16LE(k * 2);
+        case 'I8': return lb.readInt8(k);
+        default: return lb.readUInt8(k);
+      }
+    });
+  };
+  /** Reads per-image rows of width w at byte `at` for file indices `idx` (one read when consecutive). */
+  const reader = (fd: number, idx: readonly number[]) => {
+    const n = idx.length;
+    const contiguous = n > 0 && idx[n - 1] - idx[0] === n - 1 && idx.every((v, k) => v === idx[0] + k);
+    return (at: number, w: number) => {
+      if (contiguous) return readExactly(fd, n * w, at + idx[0] * w, path);
+      const buf = Buffer.alloc(n * w);
+      idx.forEach((id, k) => readExactly(fd, w, at + id * w, path).copy(buf, k * w));
+      return buf;
+    };
+  };
+  const subset = (order: readonly number[], ids: readonly number[]): ImageSource => ({
     kind: 'safetensors',
     path,
-    count,
+    count: order.length,
     available: N,
     hasLabels: !!labels,
-    *batches(size: number) {
+    hasMasks: !!masks,
+    *batches(size: number, skip = 0) {
       const fd = openSync(path, 'r');
       try {
-        for (let i = 0; i < count; i += size) {
-          const ids = indices.slice(i, i + size);
-          const n = ids.length;
-          // Consecutive indices (the usual case) are one read; spread ones one read each.
-          const contiguous = ids[n - 1] - ids[0] === n - 1;
-          const read = (at: number, w: number) => {
-            if (contiguous) return readExactly(fd, n * w, at + ids[0] * w, path);
-            const buf = Buffer.alloc(n * w);
-            ids.forEach((id, k) => readExactly(fd, w, at + id * w, path).copy(buf, k * w));
-            return buf;
-          };
+        for (let i = skip; i < order.length; i += size) {
+          const idx = order.slice(i, i + size);
+          const n = idx.length;
+          const read = reader(fd, idx);
           const bytes = read(header.dataStart + images.begin, per);
           const raw: RawImage[] = Array.from({ length: n }, (_, k) => ({ data: new Uint8Array(bytes.buffer, bytes.byteOffset + k * per, per), width: W, height: H, channels: C }));
-          let lab: number[] | undefined;
-          if (labels) {
-            const w = INT_BYTES[labels.dtype];
-            const lb = read(header.dataStart + labels.begin, w);
-            lab = Array.from({ length: n }, (_, k) => {
-              switch (labels.dtype) {
-                case 'I64': return Number(lb.readBigInt64LE(k * 8));
-                case 'I32': return lb.readInt32LE(k * 4);
-                case 'I16': return lb.readInt16LE(k * 2);
-                case 'I8': return lb.readInt8(k);
-                default: return lb.readUInt8(k);
-              }
-            });
-          }
-          yield { images: raw, names: ids.map((id) => `${name}#${id}`), labels: lab };
+          const m = masks ? read(header.dataStart + masks.begin, H * W) : undefined;
+          yield {
+            images: raw,
+            names: idx.map((id) => `${name}#${id}`),
+            ids: ids.slice(i, i + size),
+            labels: readLabels(fd, idx, read),
+            masks: m && Array.from({ length: n }, (_, k) => new Uint8Array(m.buffer, m.byteOffset + k * H * W, H * W)),
+          };
         }
       } finally {
         closeSync(fd);
       }
     },
-  };
+    labels() {
+      if (!labels) return undefined;
+      const fd = openSync(path, 'r');
+      try {
+        return readLabels(fd, order, reader(fd, order));
+      } finally {
+        closeSync(fd);
+      }
+    },
+    select: (positions) => subset(positions.map((p) => order[p]), positions.map((p) => ids[p])),
+  });
+  const order = pickIndices(N, limit, spread);
+  return subset(order, order.map((_, i) => i));
 }

@@ -7,6 +7,7 @@
 import type { StatsSummary } from '../explain/evaluate/metrics.js';
 import { topCount } from '../explain/evaluate/metrics.js';
 import { methodTitle, RANDOM_METHOD, type EvaluationReport } from '../explain/evaluate/run.js';
+import { localisationSection } from './eval-localisation.js';
 import { barPlot, boxPlot, heatmap, linePlot } from './eval-plots.js';
 import { escapeHtml as esc } from './html.js';
 
@@ -212,6 +213,8 @@ export function evaluationPage(r: EvaluationReport, opts: EvaluationPageOptions 
       }
     }
   }
+
+  body.push(localisationSection(r, htmlTable, figure));
 
   body.push('<h2>Time per image</h2>');
   body.push(htmlTable(['Method', 'ms / image'], Object.entries(r.msPerImage).sort((x, y) => y[1] - x[1]).map(([m, v]) => [t(m), num(v, 1)])));

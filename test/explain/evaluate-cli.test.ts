@@ -13,7 +13,7 @@ const root = join(__dirname, '../..');
 const tsx = join(root, 'node_modules/.bin/tsx');
 
 function vitlens(args: string[]) {
-  const r = spawnSync(tsx, [join(root, 'src/cli/main.ts'), ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp/xdg' }, timeout: 110_000 });
+  const r = spawnSync(tsx, [join(root, 'src/cli/main.ts'), ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp/xdg' }, timeout: 280_000 });
   // Dawn prints adapter warnings on stderr; they are not vitlens's messages.
   const stderr = r.stderr.split('\n').filter((l) => l.trim() && !/^Warning: /.test(l));
   return { code: r.status, stdout: r.stdout, stderr };
@@ -46,6 +46,14 @@ describe('vitlens eval', () => {
     expect(html).not.toMatch(/<script|<link|\bsrc=|@import|url\(/i);
     expect(html).toContain('Mean deletion curve');
     expect(html).toContain('A subset: 4 of the 10 images');
+  }, 300_000);
+
+  it('accepts --method for --methods and says up front how long the run will take', () => {
+    const out = mkdtempSync(join(tmpdir(), 'vitlens-eval-'));
+    const r = vitlens(['eval', '--images', join(root, 'assets/images'), '--limit', '2', '--batch', '1', '--method', 'random', '--metrics', 'agreement', '--references', 'tam', '--out', out]);
+    expect(r.code).toBe(0);
+    expect(r.stderr[0]).toMatch(/^2 images x 1 methods \(agreement\): about \d+ (s|min|h) on this device \(one image's forward: [\d.]+ ms/);
+    expect(JSON.parse(readFileSync(join(out, 'evaluation.json'), 'utf8')).settings.methods).toEqual(['random']);
   });
 
   it('refuses an unknown method, an unknown metric and a missing --images path with one line', () => {
@@ -55,7 +63,7 @@ describe('vitlens eval', () => {
     expect(method.stderr[0]).toMatch(/^vitlens eval: unknown method "nope" \(\d+ known: attention, .* and \d+ more; see --help\)$/);
     const metric = vitlens(['eval', '--metrics', 'speed']);
     expect(metric.code).toBe(2);
-    expect(metric.stderr).toEqual([expect.stringMatching(/^vitlens eval: unknown metric "speed" \(4 known: agreement, deletion, fgsm, sanity; see --help\)$/)]);
+    expect(metric.stderr).toEqual([expect.stringMatching(/^vitlens eval: unknown metric "speed" \(5 known: agreement, deletion, fgsm, sanity, localisation; see --help\)$/)]);
     const images = vitlens(['eval', '--images', join(root, 'no/such/folder')]);
     expect(images.code).toBe(1);
     expect(images.stderr).toEqual([expect.stringMatching(/^vitlens eval: --images \/.*\/no\/such\/folder: no such file or folder$/)]);

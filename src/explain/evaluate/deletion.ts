@@ -16,7 +16,7 @@ import { gaussianBlur } from '../../kernels/explain/image-ops.js';
 import { softmax } from '../../model/predict.js';
 import type { VisionTransformer } from '../../model/vit.js';
 import { chunkSize } from '../chunks.js';
-import { normalizedFill } from '../occlusion.js';
+import { normalizedFill } from '../baselines.js';
 import { auc, rankOrder } from './metrics.js';
 
 export interface CurveOptions {

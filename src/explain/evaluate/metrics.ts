@@ -1,14 +1,16 @@
 /**
  * Scalar metrics of maps and their streaming summaries: Spearman rank correlation (average ranks
  * for ties), Pearson correlation, the share of shared top-q patches, trapezoid AUC, and running
- * mean / std with a bounded reservoir of values (for box plots), so evaluations over any number
- * of images use bounded memory.
+ * mean / std with a bounded reservoir of values (for box plots; stats.ts), so evaluations over
+ * any number of images use bounded memory.
  *
  * Ties matter here: a blank-out map of a Fashion-MNIST image is exactly 0 on every patch that is
  * already black (about a fifth of them), and ReLU'd maps (GradCAM, gradient rollout) have runs
  * of zeros. Ranks of ties are averaged, and top-q sets give tied patches at the boundary an
  * equal share of the remaining places instead of favouring low patch indices.
  */
+
+import { ExactStats, type StatsSummary } from './stats.js';
 
 function hasNaN(a: ArrayLike<number>): boolean {
   for (let i = 0; i < a.length; i++) if (Number.isNaN(a[i])) return true;
@@ -160,70 +162,46 @@ export function auc(x: ArrayLike<number>, y: ArrayLike<number>): number {
   return s;
 }
 
-export interface StatsSummary {
-  count: number;
-  /** Values that were NaN (e.g. a constant map's correlation) and left out. */
-  skipped: number;
-  mean: number;
-  std: number;
-  /** min, lower quartile, median, upper quartile, max (of the reservoir: exact up to its capacity). */
-  quantiles: number[];
-}
+export type { StatsSummary } from './stats.js';
 
-/** Running mean / std (Welford) and a reservoir sample of at most `capacity` values. */
+/**
+ * Summary statistics of a stream of values (mean, std, quantiles of a reservoir), for callers
+ * that have no image ids: the n-th value added counts as image n. The evaluation itself uses
+ * ExactStats with the images' ids (see stats.ts).
+ */
 export class RunningStats {
-  count = 0;
-  /** Values that were NaN (e.g. a constant map's correlation) and left out. */
-  skipped = 0;
-  private mean_ = 0;
-  private m2 = 0;
-  private readonly sample: number[] = [];
-  private rand = 0x9e3779b9 | 0;
+  private readonly stats: ExactStats;
+  private next = 0;
 
-  constructor(private readonly capacity = 4096) {}
+  constructor(capacity = 4096) {
+    this.stats = new ExactStats(capacity);
+  }
 
   add(v: number): void {
-    if (Number.isNaN(v)) {
-      this.skipped++;
-      return;
-    }
-    this.count++;
-    const d = v - this.mean_;
-    this.mean_ += d / this.count;
-    this.m2 += d * (v - this.mean_);
-    if (this.sample.length < this.capacity) this.sample.push(v);
-    else {
-      // Algorithm R with a small xorshift generator (deterministic runs).
-      this.rand ^= this.rand << 13;
-      this.rand ^= this.rand >>> 17;
-      this.rand ^= this.rand << 5;
-      const j = (this.rand >>> 0) % this.count;
-      if (j < this.capacity) this.sample[j] = v;
-    }
+    this.stats.add(v, this.next++);
+  }
+
+  get count(): number {
+    return this.stats.count;
+  }
+
+  get skipped(): number {
+    return this.stats.skipped;
   }
 
   get mean(): number {
-    return this.count ? this.mean_ : NaN;
+    return this.stats.mean;
   }
 
-  /** Sample standard deviation (n - 1). */
   get std(): number {
-    return this.count > 1 ? Math.sqrt(this.m2 / (this.count - 1)) : NaN;
+    return this.stats.std;
   }
 
-  /** Quantiles of the reservoir by linear interpolation (exact while count <= capacity). */
-  quantiles(qs: readonly number[] = [0, 0.25, 0.5, 0.75, 1]): number[] {
-    const s = [...this.sample].sort((a, b) => a - b);
-    if (s.length === 0) return qs.map(() => NaN);
-    return qs.map((q) => {
-      const pos = q * (s.length - 1);
-      const lo = Math.floor(pos);
-      const hi = Math.ceil(pos);
-      return s[lo] + (s[hi] - s[lo]) * (pos - lo);
-    });
+  quantiles(qs?: readonly number[]): number[] {
+    return this.stats.quantiles(qs);
   }
 
   toJSON(): StatsSummary {
-    return { count: this.count, skipped: this.skipped, mean: this.mean, std: this.std, quantiles: this.quantiles() };
+    return this.stats.summary();
   }
 }

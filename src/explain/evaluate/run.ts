@@ -1,76 +1,55 @@
 /**
  * Streams a data set through the model and scores explanation methods with the experiments of
- * the seed documents:
- *   agreement  per image, Spearman (average ranks for ties), Pearson and the share of shared
- *              top-10 % patches between each method's map and the reference maps — blank-out
- *              (seed 000: probability drop when a patch is set to black) and token ablation
- *              (seed 003: logit drop when a patch token is removed) — summarised as mean +- std;
- *              plus the mean Spearman between every pair of methods (seed 000's "rollout vs grad
- *              rollout" figures);
- *   deletion   deletion / insertion curves (patches most relevant first, black or blurred
- *              baseline) and their AUC;
- *   fgsm       steps of a masked targeted FGSM inside vs outside each method's top patches;
- *   sanity     cascading and independent parameter randomisation, Spearman of the map before and
- *              after, with and without absolute values (seed 001).
+ * the seed documents, one module per experiment behind one interface (experiment.ts):
+ *   agreement     Spearman, Pearson and shared top-10 % patches with the reference maps —
+ *                 blank-out (seed 000) and token ablation (seed 003) — and between every pair
+ *                 of methods (experiments/agreement.ts);
+ *   deletion      deletion / insertion curves and their AUC (experiments/deletion.ts);
+ *   fgsm          masked targeted FGSM inside vs outside each method's top patches (seed 000);
+ *   sanity        cascading and independent parameter randomisation (seed 001);
+ *   localisation  the map against ground-truth masks (seed 001, pointing game, Arras et al.).
  * The explained class is the predicted class. A `random` control method (uniform scores, seeded
  * per image) gives the chance level of every metric.
  *
- * Images arrive in batches; per-image scores go into running statistics (mean, std and a bounded
- * reservoir for box plots), so memory stays bounded whatever the number of images. The more
- * expensive experiments run on the first images only (limits in the options); the sanity checks
- * keep those images and their original maps until `finish()`.
+ * Each image has an id — its position in the run's image order — that decides everything random
+ * about it (the random control's map, which bounded experiments take it, its place in the box
+ * plot reservoirs). add() returns a JSON record of the batch's per-image scores; the statistics
+ * are exact and order-independent (stats.ts), so replaying records (a resumed run) or merging
+ * the states of shards gives the report of one uninterrupted run, bit for bit (timings aside).
  */
 import { InputError } from '../../errors.js';
 import type { Tensor } from '../../gpu/tensor.js';
+import type { VitConfig } from '../../model/config.js';
 import type { VisionTransformer } from '../../model/vit.js';
 import type { WeightMap } from '../../model/weights.js';
 import { tokenAblation } from '../ablation.js';
 import { occlusion } from '../occlusion.js';
-import { METHODS, methodByName } from '../registry.js';
-import { deletionInsertion } from './deletion.js';
-import { FGSM_DEFAULTS, fgsmInsideOutsideMany, runnerUpClasses } from './fgsm.js';
-import { pearson, ranks, RunningStats, spearman, topOverlap, type StatsSummary } from './metrics.js';
-import { cascadingLevels, independentLevels, ORIGINAL, randomizedModel, type Level } from './sanity.js';
+import { methodByName } from '../registry.js';
+import type { BatchMaps, Experiment, ImageRecord, Metric, Reference } from './experiment.js';
+import { METRICS, REFERENCES } from './experiment.js';
+import { AgreementExperiment } from './experiments/agreement.js';
+import { DeletionExperiment } from './experiments/deletion.js';
+import { FgsmExperiment } from './experiments/fgsm.js';
+import { LocalisationExperiment, type LocalisationSettings } from './experiments/localisation.js';
+import { SanityExperiment } from './experiments/sanity.js';
+import { EVAL_METHOD_NAMES, evalMethod, RANDOM_METHOD, randomMap, type EvalMethod } from './methods.js';
+import type { EvaluationReport } from './report.js';
 
-export type Metric = 'agreement' | 'deletion' | 'fgsm' | 'sanity';
-export const METRICS: readonly Metric[] = ['agreement', 'deletion', 'fgsm', 'sanity'];
+export type { Metric, Reference } from './experiment.js';
+export { METRICS, REFERENCES } from './experiment.js';
+export { EVAL_METHOD_NAMES, evalMethod, RANDOM_METHOD, randomMap, type EvalMethod } from './methods.js';
+export type { AgreementEntry, EvaluationReport, SanityCurves } from './report.js';
+export { methodTitle } from './report.js';
 
-export type Reference = 'blank-out' | 'tam';
-export const REFERENCES: readonly Reference[] = ['blank-out', 'tam'];
-const REFERENCE_TITLES: Record<Reference, string> = { 'blank-out': 'blank-out', tam: 'token ablation' };
 /** Registry methods that compute exactly a reference map (reused instead of computed twice). */
 const SAME_AS_REFERENCE: Record<string, Reference> = { occlusion: 'blank-out', tam: 'tam' };
-
-/** A method as the evaluation sees it: the registry's, or the random control. */
-export interface EvalMethod {
-  name: string;
-  title: string;
-  classSpecific: boolean;
-  description: string;
-}
-
-export const RANDOM_METHOD: EvalMethod = {
-  name: 'random',
-  title: 'Random (control)',
-  classSpecific: false,
-  description: 'uniform random patch scores, seeded by image index: the chance level of every metric',
-};
-
-/** Every method name the evaluation accepts: the registry's and `random`. */
-export const EVAL_METHOD_NAMES: readonly string[] = [...METHODS.map((m) => m.name), RANDOM_METHOD.name];
-
-export function evalMethod(name: string): EvalMethod | undefined {
-  if (name === RANDOM_METHOD.name) return RANDOM_METHOD;
-  const m = methodByName(name);
-  return m && { name: m.name, title: m.title, classSpecific: m.classSpecific, description: m.description };
-}
 
 export interface EvaluationOptions {
   methods: string[];
   metrics: Metric[];
   /** Reference maps of the agreement metric (default both). */
   references?: Reference[];
-  /** Images scored by deletion/insertion (default 500), FGSM (200) and sanity checks (100); Infinity for all. */
+  /** Images scored by deletion/insertion (default 500), FGSM (200) and sanity checks (100): those with id below; Infinity for all. */
   deletionImages?: number;
   fgsmImages?: number;
   sanityImages?: number;
@@ -78,6 +57,8 @@ export interface EvaluationOptions {
   deletionSteps?: number;
   deletionBaseline?: 'black' | 'blur';
   fgsm?: { q?: number; eps?: number; maxSteps?: number };
+  /** How the localisation metric reads the explained class's region from a mask (default 'class'). */
+  localisation?: Partial<LocalisationSettings>;
   /** The model's weights on the CPU, needed by the sanity checks. */
   weights?: WeightMap;
   /** LayerScale init_values for re-initialised blocks (default 1e-5). */
@@ -92,85 +73,43 @@ export interface Batch {
   /** Normalised images [B, C, H, W] (the caller keeps ownership). */
   images: Tensor;
   labels?: readonly number[];
+  /** Each image's id, its position in the run's image order (default: consecutive after the images added so far). */
+  ids?: readonly number[];
+  /** Per image: pixel class ids [H * W] at the model's input size (the localisation metric). */
+  masks?: readonly (Uint8Array | undefined)[];
 }
 
-export interface AgreementEntry {
-  spearman: StatsSummary;
-  top10: StatsSummary;
-  pearson: StatsSummary;
-}
-
-export interface SanityCurves {
-  levels: string[];
-  methods: Record<string, { spearman: StatsSummary[]; spearmanAbs: StatsSummary[] }>;
-}
-
-export interface EvaluationReport {
-  model: string;
-  device: string;
-  /** Images evaluated. */
-  images: number;
-  /** Top-1 accuracy against the labels, when the images had labels. */
-  accuracy?: number;
+/** What add() measured for one batch: the per-image records and the timings (JSON). */
+export interface BatchRecord {
+  ids: number[];
+  /** Images whose prediction matched their label, of those with a label. */
+  correct: number;
+  labelled: number;
   grid: [number, number];
-  methods: EvalMethod[];
-  settings: {
-    methods: string[];
-    metrics: Metric[];
-    references: Reference[];
-    explainedClass: string;
-    deletionImages: number;
-    deletionSteps: number | null;
-    deletionBaseline: 'black' | 'blur';
-    fgsmImages: number;
-    fgsm: { q: number; eps: number; maxSteps: number; target: string };
-    sanityImages: number;
-    seed: number;
-    [k: string]: unknown;
-  };
-  /** Wall time in seconds, and per stage. */
+  /** Milliseconds spent on each method's (and reference's) maps, and images they covered. */
+  ms: Record<string, [number, number]>;
+  /** Seconds per stage, and the whole batch. */
+  stages: Record<string, number>;
   seconds: number;
-  stageSeconds: Record<string, number>;
-  /** Milliseconds per image spent computing each method's (and reference's) maps. */
-  msPerImage: Record<string, number>;
-  agreement?: {
-    references: Reference[];
-    referenceTitles: Record<string, string>;
-    /** methods[method][reference] */
-    methods: Record<string, Record<string, AgreementEntry>>;
-    /** Mean / std over images of the Spearman between every pair of maps (methods and references). */
-    pairwise: { names: string[]; mean: number[][]; std: number[][] };
-  };
-  deletion?: {
-    baseline: 'black' | 'blur';
-    fractions: number[];
-    methods: Record<string, { images: number; deletionAuc: StatsSummary; insertionAuc: StatsSummary; meanDeletion: number[]; meanInsertion: number[] }>;
-  };
-  fgsm?: {
-    q: number;
-    eps: number;
-    maxSteps: number;
-    methods: Record<string, {
-      images: number;
-      /** Steps to the target (maxSteps + 1 when the budget ran out). */
-      inside: StatsSummary;
-      outside: StatsSummary;
-      flippedInside: number;
-      flippedOutside: number;
-      /** Shares of images where the inside attack needed fewer / more steps than the outside one. */
-      insideFaster: number;
-      outsideFaster: number;
-    }>;
-  };
-  sanity?: { images: number; cascading: SanityCurves; independent: SanityCurves };
+  metrics: Partial<Record<Metric, ImageRecord[]>>;
 }
 
-/** Display name of a method, a reference timing key ('occlusion', 'tam') or a pairwise '(reference)' name. */
-export function methodTitle(report: Pick<EvaluationReport, 'methods'>, name: string): string {
-  const m = report.methods.find((x) => x.name === name);
-  if (m) return m.title;
-  const ref = /^\((.*)\)$/.exec(name)?.[1] ?? (name === 'occlusion' ? 'blank-out' : name === 'tam' ? 'tam' : null);
-  return ref && ref in REFERENCE_TITLES ? `${REFERENCE_TITLES[ref as Reference]} (reference)` : name;
+/** The exact state of an evaluation (JSON): what a shard writes and `merge` adds up. */
+export interface EvaluationState {
+  format: 'vitlens-eval-state/1';
+  /** Everything that decides the numbers; states merge only when these are equal. */
+  settings: Record<string, unknown>;
+  /** The model's configuration and the device (what a merge reports without loading the model). */
+  config: VitConfig;
+  device: string;
+  images: number;
+  correct: number;
+  labelled: number;
+  grid: [number, number];
+  timings: Record<string, [number, number]>;
+  stages: Record<string, number>;
+  seconds: number;
+  experiments: Partial<Record<Metric, unknown>>;
 }
 
 const argmaxRows = (logits: Float32Array, K: number) =>
@@ -180,43 +119,22 @@ const argmaxRows = (logits: Float32Array, K: number) =>
     return best;
   });
 
-/** The random control's map of image `index`: uniform scores from (seed, index). */
-export function randomMap(P: number, seed: number, index: number): Float32Array {
-  let a = (Math.imul(index + 1, 0x9e3779b1) ^ Math.imul(seed + 0x632be5ab, 0x85ebca6b)) >>> 0;
-  return Float32Array.from({ length: P }, () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  });
-}
-
-interface Kept {
-  images: Tensor;
-  first: number;
-  classes: number[];
-  maps: Map<string, Float32Array[]>;
-}
+const addInto = (to: Record<string, number>, key: string, v: number) => (to[key] = (to[key] ?? 0) + v);
 
 export class Evaluation {
   private readonly methods: EvalMethod[];
   private readonly references: Reference[];
-  private readonly timings = new Map<string, { ms: number; images: number }>();
-  private readonly stages = new Map<string, number>();
-  private readonly agreement = new Map<string, Map<Reference, { spearman: RunningStats; top10: RunningStats; pearson: RunningStats }>>();
-  private readonly pairNames: string[];
-  private readonly pairs: RunningStats[][];
-  private readonly curves = new Map<string, { auc: [RunningStats, RunningStats]; sum: [Float64Array, Float64Array]; n: number }>();
-  private fractions: number[] = [];
-  private readonly attacks = new Map<string, { inside: RunningStats; outside: RunningStats; flipIn: number; flipOut: number; faster: number; slower: number; n: number }>();
-  /** Images and original maps kept for the sanity checks (at most sanityImages). */
-  private readonly sanityKept: Kept[] = [];
-  private sanityCount = 0;
+  private readonly experiments: Experiment[] = [];
+  private readonly deletion?: DeletionExperiment;
+  private readonly fgsm?: FgsmExperiment;
+  private readonly sanity?: SanityExperiment;
+  private timings: Record<string, [number, number]> = {};
+  private stages: Record<string, number> = {};
+  private seconds = 0;
   private images = 0;
   private correct = 0;
   private labelled = 0;
   private grid: [number, number] = [0, 0];
-  private readonly start = performance.now();
   private finished = false;
 
   constructor(
@@ -239,8 +157,25 @@ export class Evaluation {
       throw new InputError('bad-option', 'sanity checks need the model weights (EvaluationOptions.weights)');
     }
     if (model.config.numClasses === 0) throw new InputError('no-logits', `${model.config.architecture} has no classifier: the evaluation explains predicted classes`);
-    this.pairNames = [...this.methods.map((m) => m.name), ...this.references.filter((r) => !this.methods.some((m) => SAME_AS_REFERENCE[m.name] === r)).map((r) => `(${r})`)];
-    this.pairs = this.pairNames.map(() => this.pairNames.map(() => new RunningStats(0)));
+    const want = (m: Metric) => opts.metrics.includes(m);
+    // Experiments run (and report) in the order of METRICS, whatever order they were asked in.
+    if (want('agreement')) {
+      const pairNames = [...this.methods.map((m) => m.name), ...this.references.filter((r) => !this.methods.some((m) => SAME_AS_REFERENCE[m.name] === r)).map((r) => `(${r})`)];
+      this.experiments.push(new AgreementExperiment(this.methods, this.references, pairNames));
+    }
+    if (want('deletion')) {
+      this.deletion = new DeletionExperiment(this.methods, { limit: this.limit('deletion'), steps: opts.deletionSteps, baseline: opts.deletionBaseline ?? 'black' });
+      this.experiments.push(this.deletion);
+    }
+    if (want('fgsm')) {
+      this.fgsm = new FgsmExperiment(this.methods, this.limit('fgsm'), opts.fgsm);
+      this.experiments.push(this.fgsm);
+    }
+    if (want('sanity')) {
+      this.sanity = new SanityExperiment(model, this.methods, { limit: this.limit('sanity'), weights: opts.weights!, seed: opts.seed ?? 0, layerScaleInit: opts.layerScaleInit });
+      this.experiments.push(this.sanity);
+    }
+    if (want('localisation')) this.experiments.push(new LocalisationExperiment(this.methods, { region: opts.localisation?.region ?? 'class', classNames: opts.localisation?.classNames }));
   }
 
   private limit(metric: 'deletion' | 'fgsm' | 'sanity'): number {
@@ -248,59 +183,55 @@ export class Evaluation {
     return Math.max(0, v);
   }
 
-  private time(key: string, ms: number, images: number): void {
-    const entry = this.timings.get(key) ?? { ms: 0, images: 0 };
-    entry.ms += ms;
-    entry.images += images;
-    this.timings.set(key, entry);
+  /** Everything that decides the numbers (what shards and resumed runs must share). */
+  settings(): Record<string, unknown> {
+    const { opts } = this;
+    const n = (v: number) => (v === Infinity ? 'all' : v);
+    return {
+      model: this.model.config.architecture,
+      methods: this.methods.map((m) => m.name),
+      metrics: this.experiments.map((e) => e.metric),
+      references: this.references,
+      deletionImages: n(this.limit('deletion')),
+      deletionSteps: opts.deletionSteps ?? null,
+      deletionBaseline: opts.deletionBaseline ?? 'black',
+      fgsmImages: n(this.limit('fgsm')),
+      fgsm: this.fgsm?.settings ?? null,
+      sanityImages: n(this.limit('sanity')),
+      layerScaleInit: opts.layerScaleInit ?? null,
+      localisation: opts.metrics.includes('localisation') ? { region: opts.localisation?.region ?? 'class', classNames: opts.localisation?.classNames ?? null } : null,
+      seed: opts.seed ?? 0,
+    };
   }
 
-  private stage(name: string, ms: number): void {
-    this.stages.set(name, (this.stages.get(name) ?? 0) + ms / 1000);
-  }
-
-  /** Maps of one method for images (first global index `first`), explaining `classes`. */
-  private async mapsOf(method: EvalMethod, images: Tensor, first: number, classes: number[], model = this.model): Promise<Float32Array[]> {
-    const B = images.shape[0];
+  /** Maps of one method for images with ids `ids`, explaining `classes`. */
+  private async mapsOf(method: EvalMethod, images: Tensor, ids: readonly number[], classes: readonly number[], model = this.model): Promise<Float32Array[]> {
     const [gh, gw] = model.gridFor(images.shape[2], images.shape[3]);
-    if (method === RANDOM_METHOD) return Array.from({ length: B }, (_, b) => randomMap(gh * gw, this.opts.seed ?? 0, first + b));
+    if (method === RANDOM_METHOD) return ids.map((id) => randomMap(gh * gw, this.opts.seed ?? 0, id));
     const info = methodByName(method.name)!;
-    const m = await info.run({ model, images, targets: { perImage: classes } });
+    const m = await info.run({ model, images, targets: { perImage: [...classes] } });
     return m.maps[0];
   }
 
-  private async referenceMaps(ref: Reference, images: Tensor, classes: number[], model = this.model): Promise<Float32Array[]> {
-    return ref === 'blank-out' ? (await occlusion(model, images, { perImage: classes })).maps[0] : (await tokenAblation(model, images, { perImage: classes })).maps[0];
+  private async referenceMaps(ref: Reference, images: Tensor, classes: readonly number[]): Promise<Float32Array[]> {
+    const perImage = { perImage: [...classes] };
+    return ref === 'blank-out' ? (await occlusion(this.model, images, perImage)).maps[0] : (await tokenAblation(this.model, images, perImage)).maps[0];
   }
 
-  /** Scores one batch of images (the tensor stays the caller's). */
-  async add(batch: Batch): Promise<void> {
-    if (this.finished) throw new InputError('finished', 'this evaluation has finished');
-    const { model, opts } = this;
-    const images = batch.images;
-    const B = images.shape[0];
-    const first = this.images;
-    const K = model.config.numClasses;
-    this.grid = model.gridFor(images.shape[2], images.shape[3]);
-    const progress = (stage: string, done: number, total: number) => opts.onProgress?.(stage, done, total);
-    let t0 = performance.now();
-    const fwd = model.forward(images);
-    let classes: number[];
-    try {
-      classes = argmaxRows(await fwd.logits!.read(), K);
-    } finally {
-      fwd.release();
-    }
-    if (batch.labels) {
-      if (batch.labels.length !== B) throw new InputError('bad-shape', `batch of ${B} images has ${batch.labels.length} labels`);
-      this.labelled += B;
-      classes.forEach((c, b) => (this.correct += c === batch.labels![b] ? 1 : 0));
-    }
+  /** Images `rows` of a batch as a new tensor (the caller releases it). */
+  private rows(images: Tensor, rows: readonly number[]): Tensor {
+    if (rows.length === images.shape[0] && rows.every((r, i) => r === i)) return images.retain();
+    const [, C, H, W] = images.shape;
+    const n = C * H * W * 4;
+    const out = this.model.ctx.empty([rows.length, C, H, W]);
+    rows.forEach((r, i) => this.model.ctx.copy(images, r * n, out, i * n, n));
+    return out;
+  }
 
-    // Reference maps first: methods that compute the same thing reuse them.
-    const wantAgreement = opts.metrics.includes('agreement');
+  /** Every method's and reference's maps of a batch; methods that compute a reference reuse it. */
+  private async allMaps(images: Tensor, ids: readonly number[], classes: readonly number[], progress: (stage: string, done: number, total: number) => void, time: (key: string, ms: number) => void) {
     const refs = new Map<Reference, Float32Array[]>();
-    const needed = new Set<Reference>(wantAgreement ? this.references : []);
+    const needed = new Set<Reference>(this.opts.metrics.includes('agreement') ? this.references : []);
     for (const m of this.methods) if (SAME_AS_REFERENCE[m.name]) needed.add(SAME_AS_REFERENCE[m.name]);
     const steps = needed.size + this.methods.length;
     let step = 0;
@@ -308,7 +239,7 @@ export class Evaluation {
       progress(`maps: ${r}`, step++, steps);
       const t = performance.now();
       refs.set(r, await this.referenceMaps(r, images, classes));
-      this.time(r === 'blank-out' ? 'occlusion' : 'tam', performance.now() - t, B);
+      time(r === 'blank-out' ? 'occlusion' : 'tam', performance.now() - t);
     }
     const maps = new Map<string, Float32Array[]>();
     for (const m of this.methods) {
@@ -320,173 +251,151 @@ export class Evaluation {
       }
       progress(`maps: ${m.name}`, step++, steps);
       const t = performance.now();
-      maps.set(m.name, await this.mapsOf(m, images, first, classes));
-      this.time(m.name, performance.now() - t, B);
+      maps.set(m.name, await this.mapsOf(m, images, ids, classes));
+      time(m.name, performance.now() - t);
     }
-    this.stage('maps', performance.now() - t0);
-
-    if (wantAgreement) {
-      t0 = performance.now();
-      for (const [name, ms] of maps) {
-        let perRef = this.agreement.get(name);
-        if (!perRef) {
-          perRef = new Map(this.references.map((r) => [r, { spearman: new RunningStats(), top10: new RunningStats(), pearson: new RunningStats() }]));
-          this.agreement.set(name, perRef);
-        }
-        for (const r of this.references) {
-          const a = perRef.get(r)!;
-          const ref = refs.get(r)!;
-          ms.forEach((m, b) => {
-            a.spearman.add(spearman(m, ref[b]));
-            a.top10.add(topOverlap(m, ref[b], 0.1));
-            a.pearson.add(pearson(m, ref[b]));
-          });
-        }
-      }
-      const all = this.pairNames.map((n) => (n.startsWith('(') ? refs.get(n.slice(1, -1) as Reference)! : maps.get(n)!));
-      for (let b = 0; b < B; b++) {
-        const r = all.map((m) => (m[b].some(Number.isNaN) ? null : ranks(m[b])));
-        for (let i = 0; i < r.length; i++) {
-          for (let j = i + 1; j < r.length; j++) this.pairs[i][j].add(r[i] && r[j] ? pearson(r[i]!, r[j]!) : NaN);
-        }
-      }
-      this.stage('agreement', performance.now() - t0);
-    }
-
-    const take = (metric: 'deletion' | 'fgsm') => Math.max(0, Math.min(B, this.limit(metric) - first));
-    const delN = opts.metrics.includes('deletion') ? take('deletion') : 0;
-    if (delN > 0) {
-      t0 = performance.now();
-      const sub = delN === B ? images.retain() : this.slice(images, delN);
-      try {
-        let i = 0;
-        for (const [name, ms] of maps) {
-          progress(`deletion: ${name}`, i++, maps.size);
-          const c = await deletionInsertion(model, sub, ms.slice(0, delN), classes.slice(0, delN), { steps: opts.deletionSteps, baseline: opts.deletionBaseline });
-          this.fractions = c.fractions;
-          let e = this.curves.get(name);
-          if (!e) {
-            e = { auc: [new RunningStats(), new RunningStats()], sum: [new Float64Array(c.fractions.length), new Float64Array(c.fractions.length)], n: 0 };
-            this.curves.set(name, e);
-          }
-          c.deletionAuc.forEach((v) => e!.auc[0].add(v));
-          c.insertionAuc.forEach((v) => e!.auc[1].add(v));
-          for (let b = 0; b < delN; b++) {
-            c.deletion[b].forEach((v, k) => (e!.sum[0][k] += v));
-            c.insertion[b].forEach((v, k) => (e!.sum[1][k] += v));
-          }
-          e.n += delN;
-        }
-      } finally {
-        sub.release();
-      }
-      this.stage('deletion', performance.now() - t0);
-    }
-
-    const fgsmN = opts.metrics.includes('fgsm') ? take('fgsm') : 0;
-    if (fgsmN > 0) {
-      t0 = performance.now();
-      const sub = fgsmN === B ? images.retain() : this.slice(images, fgsmN);
-      try {
-        const targets = await runnerUpClasses(model, sub);
-        const max = opts.fgsm?.maxSteps ?? FGSM_DEFAULTS.maxSteps;
-        progress('fgsm', 0, 1);
-        const names = [...maps.keys()];
-        const results = await fgsmInsideOutsideMany(model, sub, names.map((k) => maps.get(k)!.slice(0, fgsmN)), { ...opts.fgsm, targets });
-        names.forEach((name, k) => {
-          const r = results[k];
-          let e = this.attacks.get(name);
-          if (!e) {
-            e = { inside: new RunningStats(), outside: new RunningStats(), flipIn: 0, flipOut: 0, faster: 0, slower: 0, n: 0 };
-            this.attacks.set(name, e);
-          }
-          r.inside.forEach((s, b) => {
-            const o = r.outside[b];
-            e!.inside.add(s);
-            e!.outside.add(o);
-            e!.flipIn += s <= max ? 1 : 0;
-            e!.flipOut += o <= max ? 1 : 0;
-            e!.faster += s < o ? 1 : 0;
-            e!.slower += s > o ? 1 : 0;
-          });
-          e.n += fgsmN;
-        });
-      } finally {
-        sub.release();
-      }
-      this.stage('fgsm', performance.now() - t0);
-    }
-
-    const sanityN = opts.metrics.includes('sanity') ? Math.max(0, Math.min(B, this.limit('sanity') - this.sanityCount)) : 0;
-    if (sanityN > 0) {
-      this.sanityKept.push({
-        images: sanityN === B ? images.retain() : this.slice(images, sanityN),
-        first,
-        classes: classes.slice(0, sanityN),
-        maps: new Map([...maps].map(([k, v]) => [k, v.slice(0, sanityN)])),
-      });
-      this.sanityCount += sanityN;
-    }
-    this.images += B;
+    return { refs, maps };
   }
 
-  private slice(images: Tensor, n: number): Tensor {
-    const [, C, H, W] = images.shape;
-    const out = this.model.ctx.empty([n, C, H, W]);
-    this.model.ctx.copy(images, 0, out, 0, n * C * H * W * 4);
-    return out;
-  }
-
-  /** Spearman (plain and of absolute values) of every method's kept maps before and after randomising `level`. */
-  private async sanityLevel(level: Level, li: number, total: number): Promise<Map<string, { spearman: StatsSummary; spearmanAbs: StatsSummary }>> {
+  /** Scores one batch of images (the tensor stays the caller's); returns what it measured. */
+  async add(batch: Batch): Promise<BatchRecord> {
+    if (this.finished) throw new InputError('finished', 'this evaluation has finished');
     const { model, opts } = this;
-    const out = new Map<string, { spearman: StatsSummary; spearmanAbs: StatsSummary }>();
-    const randomized = level.prefixes.length === 0 ? model : randomizedModel(model.ctx, model.config, opts.weights!, level, opts.seed ?? 0, opts.layerScaleInit);
+    const images = batch.images;
+    const B = images.shape[0];
+    const ids = batch.ids ? [...batch.ids] : Array.from({ length: B }, (_, b) => this.images + b);
+    if (ids.length !== B) throw new InputError('bad-shape', `batch of ${B} images has ${ids.length} ids`);
+    if (batch.masks && batch.masks.length !== B) throw new InputError('bad-shape', `batch of ${B} images has ${batch.masks.length} masks`);
+    const K = model.config.numClasses;
+    const start = performance.now();
+    const record: BatchRecord = { ids, correct: 0, labelled: 0, grid: model.gridFor(images.shape[2], images.shape[3]), ms: {}, stages: {}, seconds: 0, metrics: {} };
+    const progress = (stage: string, done: number, total: number) => opts.onProgress?.(stage, done, total);
+    const time = (key: string, ms: number) => (record.ms[key] = [(record.ms[key]?.[0] ?? 0) + ms, B]);
+    let t0 = performance.now();
+    const fwd = model.forward(images);
+    let classes: number[];
     try {
-      for (const [mi, m] of this.methods.entries()) {
-        opts.onProgress?.(`sanity: ${level.name}: ${m.name}`, li * this.methods.length + mi, total * this.methods.length);
-        const plain = new RunningStats();
-        const abs = new RunningStats();
-        for (const kept of this.sanityKept) {
-          const same = SAME_AS_REFERENCE[m.name];
-          const after = same ? await this.referenceMaps(same, kept.images, kept.classes, randomized) : await this.mapsOf(m, kept.images, kept.first, kept.classes, randomized);
-          kept.maps.get(m.name)!.forEach((before, b) => {
-            plain.add(spearman(before, after[b]));
-            abs.add(spearman(before.map(Math.abs), after[b].map(Math.abs)));
-          });
-        }
-        out.set(m.name, { spearman: plain.toJSON(), spearmanAbs: abs.toJSON() });
-      }
+      classes = argmaxRows(await fwd.logits!.read(), K);
     } finally {
-      if (randomized !== model) randomized.dispose();
+      fwd.release();
     }
-    return out;
+    if (batch.labels) {
+      if (batch.labels.length !== B) throw new InputError('bad-shape', `batch of ${B} images has ${batch.labels.length} labels`);
+      record.labelled = B;
+      record.correct = classes.filter((c, b) => c === batch.labels![b]).length;
+    }
+
+    const { refs, maps } = await this.allMaps(images, ids, classes, progress, time);
+    record.stages.maps = (performance.now() - t0) / 1000;
+
+    const view: BatchMaps = {
+      model, images, ids, classes, maps, refs, masks: batch.masks, progress,
+      mapsOf: (m, x, i, c, mdl) => this.mapsOf(m, x, i, c, mdl),
+      rows: (r) => this.rows(images, r),
+    };
+    for (const e of this.experiments) {
+      t0 = performance.now();
+      const records = await e.measure(view);
+      if (records.length) {
+        record.metrics[e.metric] = records;
+        addInto(record.stages, e.metric, (performance.now() - t0) / 1000);
+      }
+    }
+    record.seconds = (performance.now() - start) / 1000;
+    this.replay(record);
+    return record;
   }
 
-  private async sanity(): Promise<NonNullable<EvaluationReport['sanity']>> {
-    const cascading = [ORIGINAL, ...cascadingLevels(this.model.config)];
-    const independent = [ORIGINAL, ...independentLevels(this.model.config)];
-    // Levels with the same parameters randomise to the same weights: compute each once.
-    const key = (l: Level) => l.prefixes.join('|');
-    const unique = [...new Map([...cascading, ...independent].map((l) => [key(l), l])).values()];
-    const results = new Map<string, Map<string, { spearman: StatsSummary; spearmanAbs: StatsSummary }>>();
-    for (const [li, level] of unique.entries()) results.set(key(level), await this.sanityLevel(level, li, unique.length));
-    const curves = (levels: Level[]): SanityCurves => ({
-      levels: levels.map((l) => l.name),
-      methods: Object.fromEntries(this.methods.map((m) => [m.name, {
-        spearman: levels.map((l) => results.get(key(l))!.get(m.name)!.spearman),
-        spearmanAbs: levels.map((l) => results.get(key(l))!.get(m.name)!.spearmanAbs),
-      }])),
+  /** Folds in a batch measured before (add's return value, e.g. read back from a progress file). */
+  replay(record: BatchRecord): void {
+    if (this.finished) throw new InputError('finished', 'this evaluation has finished');
+    for (const e of this.experiments) {
+      const r = record.metrics[e.metric];
+      if (r) e.add(r);
+    }
+    this.images += record.ids.length;
+    this.correct += record.correct;
+    this.labelled += record.labelled;
+    if (record.ids.length) this.grid = record.grid;
+    for (const [k, [ms, n]] of Object.entries(record.ms)) this.timings[k] = [(this.timings[k]?.[0] ?? 0) + ms, (this.timings[k]?.[1] ?? 0) + n];
+    for (const [k, s] of Object.entries(record.stages)) addInto(this.stages, k, s);
+    this.seconds += record.seconds;
+  }
+
+  /** The exact state (JSON): the statistics of every experiment so far. */
+  state(): EvaluationState {
+    return {
+      format: 'vitlens-eval-state/1',
+      settings: this.settings(),
+      config: this.model.config,
+      device: this.model.ctx.info.name,
+      images: this.images,
+      correct: this.correct,
+      labelled: this.labelled,
+      grid: this.grid,
+      timings: this.timings,
+      stages: this.stages,
+      seconds: this.seconds,
+      experiments: Object.fromEntries(this.experiments.map((e) => [e.metric, e.toJSON()])),
+    };
+  }
+
+  /**
+   * An evaluation that only reports: the sum of states of the same settings (shards), built
+   * without a GPU or the model's weights; add() is not available on it.
+   */
+  static fromStates(states: readonly EvaluationState[]): Evaluation {
+    if (states.length === 0) throw new InputError('bad-state', 'no evaluation states to merge');
+    const first = states[0];
+    if (first?.format !== 'vitlens-eval-state/1') throw new InputError('bad-state', 'not an evaluation state (format vitlens-eval-state/1)');
+    const s = first.settings as Record<string, never>;
+    const count = (v: number | 'all') => (v === 'all' ? Infinity : v);
+    const loc = s.localisation as { region: 'class' | 'foreground'; classNames: string[] | null } | null;
+    // Only the configuration and the device name are read from the model when nothing is added.
+    const model = { config: first.config, ctx: { info: { name: first.device } } } as unknown as VisionTransformer;
+    const ev = new Evaluation(model, {
+      methods: s.methods, metrics: s.metrics, references: s.references,
+      deletionImages: count(s.deletionImages), deletionSteps: s.deletionSteps ?? undefined, deletionBaseline: s.deletionBaseline,
+      fgsmImages: count(s.fgsmImages), fgsm: s.fgsm ?? undefined, sanityImages: count(s.sanityImages),
+      layerScaleInit: s.layerScaleInit ?? undefined, seed: s.seed, weights: new Map(),
+      localisation: loc ? { region: loc.region, classNames: loc.classNames ?? undefined } : undefined,
     });
-    return { images: this.sanityCount, cascading: curves(cascading), independent: curves(independent) };
+    for (const st of states) ev.merge(st);
+    return ev;
   }
 
-  /** Runs the sanity checks (if asked) and returns the report; releases what was kept. */
+  /** Adds the state of an evaluation of other images with the same settings (a shard). */
+  merge(state: EvaluationState): void {
+    if (this.finished) throw new InputError('finished', 'this evaluation has finished');
+    if (state?.format !== 'vitlens-eval-state/1') throw new InputError('bad-state', 'not an evaluation state (format vitlens-eval-state/1)');
+    const mine = JSON.stringify(this.settings());
+    const theirs = JSON.stringify(state.settings);
+    if (mine !== theirs) throw new InputError('settings-mismatch', `evaluation states of different settings cannot be merged: ${theirs} vs ${mine}`);
+    for (const e of this.experiments) {
+      const j = state.experiments[e.metric];
+      if (j === undefined) continue;
+      // A copy of the experiment (same methods and settings) holding the other state.
+      const other = Object.create(Object.getPrototypeOf(e)) as Experiment;
+      Object.assign(other, e);
+      other.load(j);
+      e.merge(other);
+    }
+    this.images += state.images;
+    this.correct += state.correct;
+    this.labelled += state.labelled;
+    if (state.images) this.grid = state.grid;
+    for (const [k, [ms, n]] of Object.entries(state.timings)) this.timings[k] = [(this.timings[k]?.[0] ?? 0) + ms, (this.timings[k]?.[1] ?? 0) + n];
+    for (const [k, s] of Object.entries(state.stages)) addInto(this.stages, k, s);
+    this.seconds += state.seconds;
+  }
+
+  /** The report of every image added, replayed or merged so far. */
   async finish(): Promise<EvaluationReport> {
     if (this.finished) throw new InputError('finished', 'this evaluation has finished');
     this.finished = true;
     const { model, opts } = this;
-    const fg = { ...FGSM_DEFAULTS, ...Object.fromEntries(Object.entries(opts.fgsm ?? {}).filter(([, v]) => v !== undefined)) };
+    const fgsm = this.fgsm?.settings ?? new FgsmExperiment([], 0, opts.fgsm).settings;
+    const sections = Object.fromEntries(this.experiments.map((e) => [e.metric, e.report()]).filter(([, s]) => s !== undefined));
     const report: EvaluationReport = {
       model: model.config.architecture,
       device: model.ctx.info.name,
@@ -496,72 +405,25 @@ export class Evaluation {
       methods: this.methods,
       settings: {
         methods: this.methods.map((m) => m.name),
-        metrics: [...opts.metrics],
+        metrics: this.experiments.map((e) => e.metric),
         references: this.references,
         explainedClass: 'predicted class',
-        deletionImages: opts.metrics.includes('deletion') ? Math.min(this.images, this.limit('deletion')) : 0,
-        deletionSteps: opts.deletionSteps ?? (this.fractions.length ? this.fractions.length - 1 : null),
+        deletionImages: this.deletion ? Math.min(this.images, this.limit('deletion')) : 0,
+        deletionSteps: opts.deletionSteps ?? this.deletion?.steps ?? null,
         deletionBaseline: opts.deletionBaseline ?? 'black',
-        fgsmImages: opts.metrics.includes('fgsm') ? Math.min(this.images, this.limit('fgsm')) : 0,
-        fgsm: { ...fg, target: 'second most likely class' },
-        sanityImages: this.sanityCount,
+        fgsmImages: this.fgsm ? Math.min(this.images, this.limit('fgsm')) : 0,
+        fgsm: { ...fgsm, target: 'second most likely class' },
+        sanityImages: sections.sanity ? (sections.sanity as { images: number }).images : 0,
         seed: opts.seed ?? 0,
       },
-      seconds: 0,
-      stageSeconds: {},
-      msPerImage: Object.fromEntries([...this.timings].map(([k, v]) => [k, v.ms / Math.max(1, v.images)])),
+      seconds: this.seconds,
+      stageSeconds: this.stages,
+      msPerImage: Object.fromEntries(Object.entries(this.timings).map(([k, [ms, n]]) => [k, ms / Math.max(1, n)])),
+      ...sections,
     };
-    if (this.agreement.size) {
-      const n = this.pairNames.length;
-      const mean = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : (i < j ? this.pairs[i][j] : this.pairs[j][i]).mean)));
-      const std = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 0 : (i < j ? this.pairs[i][j] : this.pairs[j][i]).std)));
-      report.agreement = {
-        references: this.references,
-        referenceTitles: Object.fromEntries(this.references.map((r) => [r, REFERENCE_TITLES[r]])),
-        methods: Object.fromEntries([...this.agreement].map(([k, v]) => [k, Object.fromEntries([...v].map(([r, s]) => [r, { spearman: s.spearman.toJSON(), top10: s.top10.toJSON(), pearson: s.pearson.toJSON() }]))])),
-        pairwise: { names: this.pairNames, mean, std },
-      };
-    }
-    if (this.curves.size) {
-      report.deletion = {
-        baseline: opts.deletionBaseline ?? 'black',
-        fractions: this.fractions,
-        methods: Object.fromEntries([...this.curves].map(([k, v]) => [k, {
-          images: v.n,
-          deletionAuc: v.auc[0].toJSON(),
-          insertionAuc: v.auc[1].toJSON(),
-          meanDeletion: Array.from(v.sum[0], (s) => s / v.n),
-          meanInsertion: Array.from(v.sum[1], (s) => s / v.n),
-        }])),
-      };
-    }
-    if (this.attacks.size) {
-      report.fgsm = {
-        q: fg.q,
-        eps: fg.eps,
-        maxSteps: fg.maxSteps,
-        methods: Object.fromEntries([...this.attacks].map(([k, v]) => [k, {
-          images: v.n, inside: v.inside.toJSON(), outside: v.outside.toJSON(), flippedInside: v.flipIn / v.n, flippedOutside: v.flipOut / v.n, insideFaster: v.faster / v.n, outsideFaster: v.slower / v.n,
-        }])),
-      };
-    }
-    try {
-      if (opts.metrics.includes('sanity') && this.sanityKept.length) {
-        const t0 = performance.now();
-        report.sanity = await this.sanity();
-        this.stage('sanity', performance.now() - t0);
-      }
-    } finally {
-      this.dispose();
-    }
-    report.stageSeconds = Object.fromEntries(this.stages);
-    report.seconds = (performance.now() - this.start) / 1000;
     return report;
   }
 
-  /** Releases the images kept for the sanity checks (finish() does it too). */
-  dispose(): void {
-    for (const k of this.sanityKept) k.images.release();
-    this.sanityKept.length = 0;
-  }
+  /** Nothing is held between batches any more; kept so callers' cleanup paths stay valid. */
+  dispose(): void {}
 }

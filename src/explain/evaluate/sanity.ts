@@ -15,6 +15,7 @@ import type { GpuContext } from '../../gpu/context.js';
 import type { VitConfig } from '../../model/config.js';
 import { VisionTransformer } from '../../model/vit.js';
 import type { WeightMap } from '../../model/weights.js';
+import { mulberry32 } from '../../random.js';
 
 /** One randomisation level: a name and the parameter-name prefixes it re-initialises. */
 export interface Level {
@@ -45,16 +46,6 @@ export function cascadingLevels(config: VitConfig): Level[] {
 /** Independent levels: one part at a time. */
 export function independentLevels(config: VitConfig): Level[] {
   return parts(config);
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** FNV-1a of a parameter name mixed with the seed: the parameter's own random stream. */

@@ -25,7 +25,7 @@ export function table(headers: string[], rows: string[][], align?: ('l' | 'r')[]
   return [line(headers), rule, ...rows.map(line)].join('\n');
 }
 
-const num = (v: number | null | undefined, digits = 2) => (v === null || v === undefined || Number.isNaN(v) ? '—' : v.toFixed(digits));
+export const num = (v: number | null | undefined, digits = 2) => (v === null || v === undefined || Number.isNaN(v) ? '—' : v.toFixed(digits));
 /** mean ± std of a summary, e.g. "0.11 ± 0.24". */
 export const pm = (s: StatsSummary | undefined, digits = 2) => (!s || !s.count ? '—' : `${num(s.mean, digits)} ± ${num(s.std, digits)}`);
 const pct = (v: number) => `${(100 * v).toFixed(0)}%`;
@@ -61,7 +61,7 @@ export function formatReport(r: EvaluationReport, opts: TableOptions = {}): stri
     const k = topCount(P, 0.1);
     note(
       `Per image: Spearman rank correlation (ties as average ranks) between a method's patch scores and the reference map, and the share of the reference's top-10% patches (${k} of ${P}) among the method's; mean ± std over ${a.methods[Object.keys(a.methods)[0]]?.[a.references[0]]?.spearman.count ?? 0} images. ` +
-        `Blank-out: drop of the predicted class's probability when a patch is set to black (seed 000). Token ablation: drop of its logit when the patch token is removed (seed 003). Chance level: Spearman 0, top-10% ${num(k / P)}.`,
+        `Blank-out: drop of the predicted class's probability when a patch is set to black (Lopes et al. 2024). Token ablation: drop of its logit when the patch token is removed (Brocki & Chung). Chance level: Spearman 0, top-10% ${num(k / P)}.`,
     );
     const headers = ['Method'];
     for (const ref of a.references) headers.push(`Spearman vs ${a.referenceTitles[ref]}`, `top-10% vs ${a.referenceTitles[ref]}`);
@@ -71,7 +71,7 @@ export function formatReport(r: EvaluationReport, opts: TableOptions = {}): stri
     if (skipped.length) note(`Images left out because a map was constant (no ranking): ${skipped.join('; ')}.`);
 
     heading('Agreement between methods');
-    note('Mean Spearman over images between every pair of maps (seed 000 compares rollout, gradient rollout and flow this way).');
+    note('Mean Spearman over images between every pair of maps (Lopes et al. 2024 compare rollout, gradient rollout and flow this way).');
     const names = a.pairwise.names;
     const short = names.map((n) => (n.startsWith('(') ? methodTitle(r, n) : n));
     out.push(`${table(['', ...short], names.map((_, i) => [short[i], ...names.map((_, j) => (i === j ? '1' : num(a.pairwise.mean[i][j])))]))}\n`);
@@ -115,9 +115,36 @@ export function formatReport(r: EvaluationReport, opts: TableOptions = {}): stri
     }
   }
 
+  if (r.localisation) {
+    heading('Localisation against ground-truth masks');
+    out.push(`${localisationNotes(r)}\n`);
+    const l = r.localisation;
+    const rows = Object.entries(l.methods).map(([m, v]) => [title(m), pm(v.classMean), pm(v.energy), pm(v.mass), pm(v.rank)]);
+    out.push(`${table(['Method', 'class mean (Chalom 2023) ↑', 'energy pointing game ↑', 'mass accuracy ↑', 'rank accuracy ↑'], rows)}\n`);
+    const ids = Object.keys(Object.values(l.methods)[0]?.perClass ?? {});
+    note('Chalom (2023)\'s table: per mask class, the mean over images of the map\'s (max-normalised) mean over that class\'s pixels.');
+    out.push(`${table(['Method', ...ids.map((id) => l.classNames[Number(id)] ?? `class ${id}`)], Object.entries(l.methods).map(([m, v]) => [title(m), ...ids.map((id) => num(v.perClass[id].mean))]))}\n`);
+  }
+
   heading('Time per image');
   note('Milliseconds per image to compute each method\'s maps (blank-out and token ablation include the reference maps).');
   const times = Object.entries(r.msPerImage).sort((x, y) => y[1] - x[1]);
   out.push(`${table(['Method', 'ms / image'], times.map(([m, v]) => [title(m), num(v, 1)]))}\n`);
   return out.join('\n');
+}
+
+/** What the localisation scores mean and their chance level (shared by the tables and the page). */
+export function localisationNotes(r: EvaluationReport): string {
+  const l = r.localisation!;
+  const first = Object.values(l.methods)[0];
+  const n = first ? first.energy.count + first.energy.skipped : 0;
+  const skipped = first ? first.rank.skipped : 0;
+  const region = l.region === 'class' ? 'the pixels of the explained (predicted) class in the mask (mask id = class + 1)' : 'every non-zero pixel of the mask';
+  return (
+    `Region: ${region}. The patch map is read at pixel level (each pixel takes its patch's value). ` +
+    `Class mean (Chalom 2023): the map divided by its largest |value|, averaged over the region's pixels. Energy pointing game: share of the map's positive mass inside the region. ` +
+    `Mass accuracy (Arras et al., Quantus): sum of the map inside / sum over the image. Rank accuracy: share of the region among the map's top-K pixels, K = the region's size. ` +
+    `Mean ± std over ${n} images with a mask${skipped ? `; ${skipped} left out where the region was empty (in class mode: a wrong prediction) or the map had no mass` : ''}. ` +
+    `Chance level (a map blind to the mask): the region's mean area share, ${num(l.areaShare.mean)}, for energy, mass and rank accuracy.`
+  );
 }

@@ -8,7 +8,7 @@
  *
  *   shell                                  becomes
  *   npx vitlens                            node --import tsx src/cli/main.ts (by absolute paths)
- *   photo.jpg, dog.png, img.png            assets/images/8-bag.png
+ *   photo.jpg, dog.png, img.png, huge.png  assets/images/8-bag.png
  *   cat.png                                assets/images/9-ankle-boot.png
  *   path/to/deit_tiny_patch16_224, DIR     assets/fmnist-vit
  *   --class 243                            --class 3          (an ImageNet id; 10 classes here)
@@ -18,7 +18,10 @@
  *                                          batch 8 take minutes)
  *   explain without --method               + --method cdam,gradcam --no-attention (every method
  *                                          is run by test/cli/explain.test.ts)
- *   Lines that install or run the test suite (`npm install`, `npm test`) are not run.
+ *   npm run fuzz [-- ...]                  the same from the repository, 3 inputs per family
+ *                                          (--count 3) into a temporary --out
+ *   Lines that install or run the test suite (`npm install`, `npm test`) are not run, nor
+ *   `npm run gpu:pack` (minutes of xz; `npm run gpu:smoke` in .ci/run builds and runs a pack).
  *
  *   TypeScript                             becomes
  *   'vitlens/node', 'vitlens'              src/node/index.ts, src/index.ts
@@ -64,10 +67,14 @@ const BOOT = asset('images/9-ankle-boot.png');
 
 function shellCommand(line: string): string | undefined {
   const cmd = line.replace(/\s+#.*$/, '').trim();
-  if (!cmd || /^npm (install|test)\b/.test(cmd)) return undefined;
+  if (!cmd || /^npm (install|test|run gpu:pack)\b/.test(cmd)) return undefined;
+  if (/^npm run fuzz\b/.test(cmd)) {
+    const opts = cmd.replace(/^npm run fuzz( --)?/, '').replace(/--count \d+/, '');
+    return `npm --prefix ${repoRoot} run fuzz -- ${opts.trim()} --count 3 --out ${mkdtempSync(join(tmpdir(), 'vitlens-readme-fuzz-'))}`;
+  }
   let c = ` ${cmd} `
     .replace(/ npx vitlens /g, ` ${process.execPath} --import ${TSX} ${join(repoRoot, 'src/cli/main.ts')} `)
-    .replace(/ (photo\.jpg|dog\.png|img\.png)(?= )/g, ` ${BAG}`)
+    .replace(/ (photo\.jpg|dog\.png|img\.png|huge\.png)(?= )/g, ` ${BAG}`)
     .replace(/ cat\.png(?= )/g, ` ${BOOT}`)
     .replace(/ --model (path\/to\/deit_tiny_patch16_224|DIR)(?= )/g, ` --model ${MODEL}`)
     .replace(/ --class 243(?= )/g, ' --class 3')

@@ -12,7 +12,9 @@ import { decodeImage } from '../../src/io/decode-node.js';
 import { preprocess } from '../../src/io/preprocess.js';
 import { parseSafetensors, serializeSafetensors, toFloat32 } from '../../src/io/safetensors.js';
 import { readTorchCheckpoint, TorchTensor } from '../../src/io/torch-checkpoint.js';
-import { crc32, readZip } from '../../src/io/zip.js';
+import { crc32 } from '../../src/io/crc32.js';
+import { readZip } from '../../src/io/zip.js';
+import { craftPng, pngChunk } from './png-craft.js';
 import { checkFitsDevice, configFromHub } from '../../src/model/config.js';
 import { checkWeights, configForWeights, expectedParams } from '../../src/model/weights.js';
 import { nodeInflate } from '../../src/node/convert.js';
@@ -130,32 +132,9 @@ function fixPngCrcs(b: Uint8Array): Uint8Array {
   return b;
 }
 
-function pngChunkOf(type: string, data: Uint8Array): Uint8Array {
-  const c = new Uint8Array(12 + data.length);
-  const v = new DataView(c.buffer);
-  v.setUint32(0, data.length);
-  for (let i = 0; i < 4; i++) c[4 + i] = type.charCodeAt(i);
-  c.set(data, 8);
-  v.setUint32(8 + data.length, crc32(c.subarray(4, 8 + data.length)));
-  return c;
-}
-
 /** A PNG whose header declares `w` x `h` and whose image data inflates to `inflated` zero bytes. */
-function pngBomb(w: number, h: number, interlace: number, inflated: number, colorType = 2, depth = 8): Uint8Array {
-  const ihdr = new Uint8Array(13);
-  const v = new DataView(ihdr.buffer);
-  v.setUint32(0, w);
-  v.setUint32(4, h);
-  ihdr.set([depth, colorType, 0, 0, interlace], 8);
-  const sig = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  const parts = [sig, pngChunkOf('IHDR', ihdr), pngChunkOf('IDAT', new Uint8Array(deflateSync(new Uint8Array(inflated)))), pngChunkOf('IEND', new Uint8Array(0))];
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+function pngBomb(width: number, height: number, interlace: number, inflated: number, colorType = 2, depth = 8): Uint8Array {
+  return craftPng({ width, height, interlace, colorType, depth, idat: new Uint8Array(deflateSync(new Uint8Array(inflated))) });
 }
 
 /** Inflates a PNG's image data, mutates it (filter types, samples, palette indices, length) and deflates it again. */
@@ -178,7 +157,7 @@ function mutatePngPixels(b: Uint8Array, rng: Rng): Uint8Array {
   } catch {
     return b;
   }
-  const parts = [b.subarray(0, 8), ...before, pngChunkOf('IDAT', new Uint8Array(deflateSync(mutateMany(raw, rng, [], 4)))), ...after];
+  const parts = [b.subarray(0, 8), ...before, pngChunk('IDAT', new Uint8Array(deflateSync(mutateMany(raw, rng, [], 4)))), ...after];
   const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
   let at = 0;
   for (const p of parts) {

@@ -4,7 +4,7 @@
  * CRC check. Entries are stored or raw-deflated; no ZIP64 (fuzz inputs are small).
  */
 import { deflateRawSync } from 'node:zlib';
-import { crc32 } from '../../src/io/zip.js';
+import { crc32 } from '../../src/io/crc32.js';
 
 export interface ZipInput {
   name: string;

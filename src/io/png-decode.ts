@@ -13,7 +13,7 @@
 import { inflateSync } from 'node:zlib';
 import { ImageError } from '../errors.js';
 import { checkImageSize } from './limits.js';
-import { crc32 } from './zip.js';
+import { crc32 } from './crc32.js';
 
 export interface PngHeader {
   width: number;

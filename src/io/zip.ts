@@ -9,6 +9,7 @@
  */
 import { CheckpointError } from '../errors.js';
 import { checkInflatedSize, getLimits, INFLATE_RATIO_FLOOR } from './limits.js';
+import { crc32 } from './crc32.js';
 
 /**
  * Decompresses raw DEFLATE data (no zlib header) to exactly `size` bytes, and must not produce
@@ -39,24 +40,6 @@ const U16_MAX = 0xffff;
 /** True when the bytes start like a zip archive (a local file header). */
 export function looksLikeZip(data: Uint8Array): boolean {
   return data.byteLength >= 4 && data[0] === 0x50 && data[1] === 0x4b && data[2] === 0x03 && data[3] === 0x04;
-}
-
-let crcTable: Uint32Array | null = null;
-
-/** CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320) as zip uses it. */
-export function crc32(data: Uint8Array): number {
-  if (!crcTable) {
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
-    }
-  }
-  const t = crcTable;
-  let c = 0xffffffff;
-  for (let i = 0; i < data.length; i++) c = t[(c ^ data[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }
 
 export class ZipArchive {

@@ -5,24 +5,9 @@
  */
 
 import { InputError } from '../errors.js';
+import { crc32 } from '../io/crc32.js';
 
 const SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
-
-let crcTable: Uint32Array | undefined;
-
-function crc32(bytes: Uint8Array): number {
-  if (!crcTable) {
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
-    }
-  }
-  let c = 0xffffffff;
-  for (const b of bytes) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
 
 function isPng(png: Uint8Array): boolean {
   return png.length >= 33 && SIGNATURE.every((b, i) => png[i] === b);

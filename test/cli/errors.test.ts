@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { crc32 } from '../../src/io/zip.js';
+import { craftPng } from '../../scripts/fuzz/png-craft.js';
 import { repoRoot, runCli, type CliResult } from '../helpers/cli.js';
 
 const work = mkdtempSync(join(tmpdir(), 'vitlens-cli-errors-'));
@@ -28,20 +28,7 @@ function modelDir(name: string, edit: (cfg: Record<string, any>) => void): strin
 
 /** A 60-byte PNG declaring 30000 x 30000 pixels. */
 function bigPng(): string {
-  const chunk = (type: string, data: Uint8Array) => {
-    const c = new Uint8Array(12 + data.length);
-    const v = new DataView(c.buffer);
-    v.setUint32(0, data.length);
-    for (let i = 0; i < 4; i++) c[4 + i] = type.charCodeAt(i);
-    c.set(data, 8);
-    v.setUint32(8 + data.length, crc32(c.subarray(4, 8 + data.length)));
-    return [...c];
-  };
-  const ihdr = new Uint8Array(13);
-  new DataView(ihdr.buffer).setUint32(0, 30000);
-  new DataView(ihdr.buffer).setUint32(4, 30000);
-  ihdr.set([8, 2, 0, 0, 0], 8);
-  const bytes = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...chunk('IHDR', ihdr), ...chunk('IDAT', new Uint8Array(deflateSync(new Uint8Array(8)))), ...chunk('IEND', new Uint8Array(0))]);
+  const bytes = craftPng({ width: 30000, height: 30000, idat: new Uint8Array(deflateSync(new Uint8Array(8))) });
   const path = join(work, 'big.png');
   writeFileSync(path, bytes);
   return path;

@@ -12,37 +12,20 @@ import { preprocess, resolveDataConfig } from '../../src/io/preprocess.js';
 import { parseSafetensors, serializeSafetensors } from '../../src/io/safetensors.js';
 import { convertCheckpoint } from '../../src/convert/convert.js';
 import { readTorchCheckpoint } from '../../src/io/torch-checkpoint.js';
-import { crc32, readZip } from '../../src/io/zip.js';
+import { readZip } from '../../src/io/zip.js';
 import { bufferNeeds, checkFitsDevice, configFromHub } from '../../src/model/config.js';
 import { nodeInflate } from '../../src/node/convert.js';
 import { asFileError } from '../../src/node/files.js';
 import { writeZip } from '../../scripts/fuzz/zip-write.js';
 import { TINY_CONFIG } from '../../scripts/fuzz/families.js';
+import { craftPng } from '../../scripts/fuzz/png-craft.js';
 import { fixture } from '../helpers/checkpoints.js';
 import { thrown } from '../helpers/thrown.js';
 
 afterEach(() => setLimits(DEFAULT_LIMITS));
 
-function chunk(type: string, data: Uint8Array): Uint8Array {
-  const c = new Uint8Array(12 + data.length);
-  const v = new DataView(c.buffer);
-  v.setUint32(0, data.length);
-  for (let i = 0; i < 4; i++) c[4 + i] = type.charCodeAt(i);
-  c.set(data, 8);
-  v.setUint32(8 + data.length, crc32(c.subarray(4, 8 + data.length)));
-  return c;
-}
-
 /** A PNG declaring `w` x `h` (8-bit RGB) whose image data is `idat` (zlib stream). */
-function png(w: number, h: number, idat: Uint8Array, interlace = 0): Uint8Array {
-  const ihdr = new Uint8Array(13);
-  const v = new DataView(ihdr.buffer);
-  v.setUint32(0, w);
-  v.setUint32(4, h);
-  ihdr.set([8, 2, 0, 0, interlace], 8);
-  const parts = [new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', new Uint8Array(0))];
-  return Uint8Array.from(parts.flatMap((p) => [...p]));
-}
+const png = (width: number, height: number, idat: Uint8Array, interlace = 0) => craftPng({ width, height, idat, interlace });
 
 describe('PNG: the declared size is bounded before anything is inflated', () => {
   it('a tiny PNG declaring a huge image gives an ImageError, not a native zlib abort', () => {

@@ -209,21 +209,28 @@ export class LayeredMaxFlow {
     this.ex[this.nodeOff[0] + this.sink] = 0;
   }
 
+  /** Every label "unreached" but the sink's (0), empty buckets, fresh work counter; returns the sink's node. */
+  private resetLabels(): number {
+    this.d.fill(this.nTot);
+    this.count.fill(0);
+    this.head.fill(-1);
+    this.cur.fill(0);
+    this.top = -1;
+    this.work = 0;
+    const sinkNode = this.nodeOff[0] + this.sink;
+    this.d[sinkNode] = 0;
+    this.count[0] = 1;
+    return sinkNode;
+  }
+
   /**
    * d = layer index is always a valid labelling (every arc changes the layer by exactly 1 and
    * the sink is in layer 0), and it is the exact distance while the graph near the sink is
    * unsaturated, i.e. right after a sink swap. Costs O(V) instead of a global relabel's O(E).
    */
   private layerLabels(): void {
-    const { d, ex, nTot, count, head } = this;
-    d.fill(nTot);
-    count.fill(0);
-    head.fill(-1);
-    this.cur.fill(0);
-    this.top = -1;
-    this.work = 0;
-    d[this.nodeOff[0] + this.sink] = 0;
-    count[0] = 1;
+    const { d, ex, count } = this;
+    this.resetLabels();
     for (let u = this.nodeOff[1]; u < this.nodeOff[this.S]; u++) {
       d[u] = this.layerOf[u];
       count[d[u]]++;
@@ -403,17 +410,9 @@ export class LayeredMaxFlow {
    * nodes only (top-layer nodes are sources, never active, or have no flow at all).
    */
   private globalRelabel(): void {
-    const { d, ex, res, flowT, nTot, count, head, queue } = this;
+    const { d, ex, res, flowT, nTot, count, queue } = this;
     const S = this.S;
-    d.fill(nTot);
-    count.fill(0);
-    head.fill(-1);
-    this.cur.fill(0);
-    this.top = -1;
-    this.work = 0;
-    const sinkNode = this.nodeOff[0] + this.sink;
-    d[sinkNode] = 0;
-    count[0] = 1;
+    const sinkNode = this.resetLabels();
     let qh = 0;
     let qt = 0;
     queue[qt++] = sinkNode;

@@ -23,7 +23,7 @@ import type { ForwardResult, VisionTransformer } from '../model/vit.js';
 import { attentionStackFrom, type AttentionStack } from './attention-flow.js';
 import type { ProgressFn } from './chunks.js';
 import { resolveClasses, type ClassSpec } from './class-specs.js';
-import type { ExplanationMaps } from './maps.js';
+import { requireClassToken, type ExplanationMaps } from './maps.js';
 import { METHODS, methodByName, type MethodInfo } from './registry.js';
 import type { TargetGradients } from './sources.js';
 
@@ -83,6 +83,7 @@ export class ExplanationSession {
     this.checkOpen();
     const info = methodByName(method);
     if (!info) throw new InputError('bad-method', `unknown method "${method}" (known: ${METHODS.map((x) => x.name).join(', ')})`);
+    if (info.usesClassToken) requireClassToken(this.model, info.title);
     this.running++;
     try {
       if (!info.derive) {

@@ -122,3 +122,28 @@ describe('explanation session on the micro golden case', () => {
     expect(ctx.stats().pool.inUse).toBe(base);
   });
 });
+
+describe('explanation session on a model without class token', () => {
+  const g = loadGoldenCase('gap_noprefix');
+  let model: VisionTransformer;
+  let x: Tensor;
+
+  beforeAll(async () => {
+    model = loadModelDir(await gpuContext(), g.dir);
+    x = model.ctx.upload(g.f32('input'), g.shape('input'));
+  });
+  afterAll(() => {
+    x?.release();
+    model?.dispose();
+  });
+
+  it('refuses class-token methods as the registry does, and derives the others', async () => {
+    using s = explainSession(model, x);
+    for (const name of ['attention', 'rollout', 'flow', 'grad-rollout', 'relevance']) {
+      await expect(s.explain(name, 0), name).rejects.toMatchObject({ code: 'no-class-token' });
+      await expect(registryRun(model, x, name, 0), name).rejects.toMatchObject({ code: 'no-class-token' });
+    }
+    for (const name of ['cdam', 'gradcam', 'saliency']) expect(await s.explain(name, 0), name).toEqual(await registryRun(model, x, name, 0));
+    expect(s.stats).toEqual({ forwards: 2, backwards: 1, delegated: 0 });
+  });
+});

@@ -166,11 +166,12 @@ export class ExplanationSession {
       return { group, t: group.keys.indexOf(k) };
     });
     const grads = new Map<string, Tensor>();
+    const template = where[0].group.g;
     try {
-      for (const name of where[0].group.g.grads.keys()) {
-        const first = where[0].group.g.grads.get(name)!;
-        const rowBytes = first.byteSize / where[0].group.g.T;
-        const out = ctx.empty([first.shape[0] / where[0].group.g.T * keys.length, ...first.shape.slice(1)]);
+      for (const [name, like] of template.grads) {
+        // Every gradient is [T*B, ...] (or [T, B, ...]): target t's rows are one contiguous block.
+        const rowBytes = like.byteSize / template.T;
+        const out = ctx.empty([(like.shape[0] / template.T) * keys.length, ...like.shape.slice(1)]);
         grads.set(name, out);
         where.forEach(({ group, t }, i) => ctx.copy(group.g.grads.get(name)!, t * rowBytes, out, i * rowBytes, rowBytes));
       }
@@ -182,8 +183,8 @@ export class ExplanationSession {
   }
 
   private async derive(info: MethodInfo, ids: number[][], g: TargetGradients & { owned?: boolean }, onProgress: ProgressFn | undefined): Promise<ExplanationMaps> {
-    const fwd = this.forward();
     try {
+      const fwd = this.forward();
       return await info.derive!.map({
         model: this.model,
         images: this.images,

@@ -13,19 +13,31 @@ import { classTarget, conceptTarget, type Target } from '../model/targets.js';
 import type { VisionTransformer } from '../model/vit.js';
 import { readMaps, type ExplanationMaps } from './maps.js';
 import { resolveClasses, type ClassSpec } from './class-specs.js';
+import { tapOf, type ForwardTaps, type TargetGradients } from './sources.js';
 
 async function cdamFor(model: VisionTransformer, images: Tensor, targets: Target[], method: string): Promise<ExplanationMaps> {
-  const { ctx, config } = model;
-  const last = `tokens.${config.depth - 1}`;
-  const T = targets.length;
+  const last = cdamTap(model);
   using g = gradients(model, images, targets, { taps: [last], grads: [last] });
-  const { B, N } = g.forward;
+  return await cdamFrom(model, g.forward, g, method);
+}
+
+/** The tap CDAM reads (forward tensor and gradient): the last block's norm1 output. */
+export function cdamTap(model: VisionTransformer): string {
+  return `tokens.${model.config.depth - 1}`;
+}
+
+/** CDAM from the kept last-block tokens and the targets' gradients there. */
+export async function cdamFrom(model: VisionTransformer, fwd: ForwardTaps, g: TargetGradients, method = 'cdam'): Promise<ExplanationMaps> {
+  const { ctx, config } = model;
+  const last = cdamTap(model);
+  const T = g.T;
+  const { B, N } = fwd;
   const NP = model.numPrefix;
   const P = N - NP;
   using scores = ctx.empty([T * B, P]);
-  tokenDot(ctx, g.forward.taps.get(last)!, g.grads.get(last)!, scores, { Z: T * B, B, N, D: config.embedDim, first: NP, count: P });
+  tokenDot(ctx, tapOf(fwd, last), tapOf(g, last), scores, { Z: T * B, B, N, D: config.embedDim, first: NP, count: P });
   const maps = await readMaps(scores, T, B);
-  return { method, grid: g.forward.grid, signed: true, maps };
+  return { method, grid: fwd.grid, signed: true, maps };
 }
 
 /** Class-based CDAM for each class spec (several classes in one backward). */

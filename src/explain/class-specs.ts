@@ -12,8 +12,16 @@ import type { VisionTransformer } from '../model/vit.js';
 /** One explained class per image: the same id for all, one id per image, or the top prediction(s). */
 export type ClassSpec = number | { perImage: readonly number[] } | 'top' | `top${number}`;
 
-/** Resolves targets to class ids per [t][b]; `topK` expands to K targets (rank 1..K). */
-export async function resolveClasses(model: VisionTransformer, images: Tensor, specs: ClassSpec | readonly ClassSpec[]): Promise<number[][]> {
+/**
+ * Resolves targets to class ids per [t][b]; `topK` expands to K targets (rank 1..K). The ranking
+ * comes from `logitsOf()` when given (logits the caller already has, [B, C]), else from a forward.
+ */
+export async function resolveClasses(
+  model: VisionTransformer,
+  images: Tensor,
+  specs: ClassSpec | readonly ClassSpec[],
+  logitsOf?: () => Promise<Float32Array>,
+): Promise<number[][]> {
   const list: ClassSpec[] = Array.isArray(specs) ? [...(specs as ClassSpec[])] : [specs as ClassSpec];
   if (list.length === 0) throw new InputError('bad-targets', 'no targets given');
   const B = images.shape[0];
@@ -22,9 +30,13 @@ export async function resolveClasses(model: VisionTransformer, images: Tensor, s
   let ranked: number[][] | null = null;
   const ranking = async () => {
     if (!ranked) {
-      const r = model.forward(images);
-      const logits = await r.logits!.read();
-      r.release();
+      let logits: Float32Array;
+      if (logitsOf) {
+        logits = await logitsOf();
+      } else {
+        using r = model.forward(images);
+        logits = await r.logits!.read();
+      }
       ranked = Array.from({ length: B }, (_, b) =>
         Array.from({ length: C }, (_, c) => c).sort((x, y) => logits[b * C + y] - logits[b * C + x]),
       );

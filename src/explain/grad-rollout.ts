@@ -21,6 +21,7 @@ import type { VisionTransformer } from '../model/vit.js';
 import { maxNormalize, readMaps, requireClassToken, type ExplanationMaps } from './maps.js';
 import { chainClsRow, checkDiscardRatio, discardAndNormalize } from './rollout.js';
 import { resolveClasses, type ClassSpec } from './class-specs.js';
+import { tapOf, type ForwardTaps, type TargetGradients } from './sources.js';
 
 export interface GradRolloutOptions {
   discardRatio?: number;
@@ -30,22 +31,34 @@ export interface GradRolloutOptions {
 
 export async function gradientRollout(model: VisionTransformer, images: Tensor, classes: ClassSpec | readonly ClassSpec[], opts: GradRolloutOptions = {}): Promise<ExplanationMaps> {
   requireClassToken(model, 'gradient rollout');
+  checkDiscardRatio(opts.discardRatio ?? 0.9);
+  const ids = await resolveClasses(model, images, classes);
+  using g = gradients(model, images, ids.map((c) => classTarget(c)), { taps: ['attn.*'], grads: [gradRolloutGrads(opts)] });
+  return await gradRolloutFrom(model, g.forward, g, ids, opts);
+}
+
+/** The gradient taps gradient rollout reads with these options. */
+export function gradRolloutGrads(opts: GradRolloutOptions = {}): string {
+  return (opts.pairing ?? 'hooked') === 'hooked' ? 'scores.*' : 'attn.*';
+}
+
+/** Gradient rollout from kept `attn.*` taps and the targets' `scores.*` (hooked) or `attn.*` gradients. */
+export async function gradRolloutFrom(model: VisionTransformer, fwd: ForwardTaps, g: TargetGradients, ids: number[][], opts: GradRolloutOptions = {}): Promise<ExplanationMaps> {
+  requireClassToken(model, 'gradient rollout');
   const discardRatio = opts.discardRatio ?? 0.9;
   checkDiscardRatio(discardRatio);
   const hooked = (opts.pairing ?? 'hooked') === 'hooked';
-  const ids = await resolveClasses(model, images, classes);
-  const T = ids.length;
+  const T = g.T;
   const { ctx, config } = model;
   const L = config.depth;
-  using g = gradients(model, images, ids.map((c) => classTarget(c)), { taps: ['attn.*'], grads: [hooked ? 'scores.*' : 'attn.*'] });
-  const { B, N } = g.forward;
+  const { B, N } = fwd;
   using fused = ctx.empty([T * B, N, N]);
   using row = chainClsRow(model, T * B, N, (l, out) => {
-    const grad = hooked ? g.grads.get(`scores.${L - 1 - l}`)! : g.grads.get(`attn.${l}`)!;
-    fuseHeads(ctx, { attn: g.forward.taps.get(`attn.${l}`)!, grad, out: fused, B, T, H: config.numHeads, N, fusion: 'mean', reluAfter: true });
+    const grad = hooked ? tapOf(g, `scores.${L - 1 - l}`) : tapOf(g, `attn.${l}`);
+    fuseHeads(ctx, { attn: tapOf(fwd, `attn.${l}`), grad, out: fused, B, T, H: config.numHeads, N, fusion: 'mean', reluAfter: true });
     discardAndNormalize(model, fused, out, T * B, N, discardRatio, false, opts.normalize ?? 'vit-explain');
   }, 'product');
   const maps = await readMaps(row, T, B);
   const NP = model.numPrefix;
-  return { method: hooked ? 'grad-rollout' : 'grad-rollout-same-block', grid: g.forward.grid, signed: false, classes: ids, maps: maps.map((r) => r.map((m) => maxNormalize(m.slice(NP)))) };
+  return { method: hooked ? 'grad-rollout' : 'grad-rollout-same-block', grid: fwd.grid, signed: false, classes: ids, maps: maps.map((r) => r.map((m) => maxNormalize(m.slice(NP)))) };
 }

@@ -13,6 +13,7 @@ import { classTarget } from '../model/targets.js';
 import type { VisionTransformer } from '../model/vit.js';
 import { minMaxScale, readMaps, type ExplanationMaps } from './maps.js';
 import { resolveClasses, type ClassSpec } from './class-specs.js';
+import { tapOf, type ForwardTaps, type TargetGradients } from './sources.js';
 
 export interface GradCamMaps extends ExplanationMaps {
   classes: number[][];
@@ -22,32 +23,37 @@ export interface GradCamMaps extends ExplanationMaps {
 
 export async function gradCam(model: VisionTransformer, images: Tensor, classes: ClassSpec | readonly ClassSpec[]): Promise<GradCamMaps> {
   const ids = await resolveClasses(model, images, classes);
-  const T = ids.length;
+  const last = gradCamTap(model);
+  using g = gradients(model, images, ids.map((c) => classTarget(c)), { taps: [last], grads: [last] });
+  return await gradCamFrom(model, g.forward, g, ids);
+}
+
+/** The target layer (forward tensor and gradient): the last block's norm1 output. */
+export function gradCamTap(model: VisionTransformer): string {
+  return `tokens.${model.config.depth - 1}`;
+}
+
+/** GradCAM from the kept target-layer activations and the targets' gradients there. */
+export async function gradCamFrom(model: VisionTransformer, fwd: ForwardTaps, g: TargetGradients, ids: number[][]): Promise<GradCamMaps> {
+  const T = g.T;
   const { ctx, config } = model;
   const D = config.embedDim;
-  const last = `tokens.${config.depth - 1}`;
-  const g = gradients(model, images, ids.map((c) => classTarget(c)), { taps: [last], grads: [last] });
-  try {
-    const { B, N } = g.forward;
-    const NP = model.numPrefix;
-    const P = N - NP;
-    // w[z, d] = mean over patch tokens of dA[z, token, d]
-    const w = ctx.empty([T * B, D]);
-    meanRows(ctx, g.grads.get(last)!, w, { groups: T * B, rowsPerGroup: N, first: NP, count: P, D });
-    // raw[z, i] = sum_d A[z mod B, NP + i, d] * w[z, d]
-    const raw = ctx.empty([T * B, P]);
-    matmul(ctx, {
-      M: P, N: 1, K: D, nz1: T * B,
-      a: { t: g.forward.taps.get(last)!, offset: NP * D, rowStride: D, s1: N * D, mod: B },
-      b: { t: w, rowStride: 1, colStride: D, s1: D },
-      c: { t: raw, rowStride: 1, s1: P },
-    });
-    w.release();
-    const maps = await readMaps(raw, T, B);
-    raw.release();
-    const cams = maps.map((r) => r.map((m) => minMaxScale(minMaxScale(m.map((v) => Math.max(v, 0))))));
-    return { method: 'gradcam', grid: g.forward.grid, classes: ids, signed: false, maps: cams, raw: maps };
-  } finally {
-    g.release();
-  }
+  const last = gradCamTap(model);
+  const { B, N } = fwd;
+  const NP = model.numPrefix;
+  const P = N - NP;
+  // w[z, d] = mean over patch tokens of dA[z, token, d]
+  using w = ctx.empty([T * B, D]);
+  meanRows(ctx, tapOf(g, last), w, { groups: T * B, rowsPerGroup: N, first: NP, count: P, D });
+  // raw[z, i] = sum_d A[z mod B, NP + i, d] * w[z, d]
+  using raw = ctx.empty([T * B, P]);
+  matmul(ctx, {
+    M: P, N: 1, K: D, nz1: T * B,
+    a: { t: tapOf(fwd, last), offset: NP * D, rowStride: D, s1: N * D, mod: B },
+    b: { t: w, rowStride: 1, colStride: D, s1: D },
+    c: { t: raw, rowStride: 1, s1: P },
+  });
+  const maps = await readMaps(raw, T, B);
+  const cams = maps.map((r) => r.map((m) => minMaxScale(minMaxScale(m.map((v) => Math.max(v, 0))))));
+  return { method: 'gradcam', grid: fwd.grid, classes: ids, signed: false, maps: cams, raw: maps };
 }

@@ -12,18 +12,25 @@ import type { VisionTransformer } from '../model/vit.js';
 import { readMaps, requireClassToken, type ExplanationMaps } from './maps.js';
 import { chainClsRow } from './rollout.js';
 import { resolveClasses, type ClassSpec } from './class-specs.js';
+import { tapOf, type ForwardTaps, type TargetGradients } from './sources.js';
 
 export async function relevance(model: VisionTransformer, images: Tensor, classes: ClassSpec | readonly ClassSpec[]): Promise<ExplanationMaps> {
   requireClassToken(model, 'relevance');
   const ids = await resolveClasses(model, images, classes);
-  const T = ids.length;
-  const { ctx, config } = model;
   using g = gradients(model, images, ids.map((c) => classTarget(c)), { taps: ['attn.*'], grads: ['attn.*'] });
-  const { B, N } = g.forward;
+  return await relevanceFrom(model, g.forward, g, ids);
+}
+
+/** Relevance from kept `attn.*` taps and the targets' `attn.*` gradients. */
+export async function relevanceFrom(model: VisionTransformer, fwd: ForwardTaps, g: TargetGradients, ids: number[][]): Promise<ExplanationMaps> {
+  requireClassToken(model, 'relevance');
+  const T = g.T;
+  const { ctx, config } = model;
+  const { B, N } = fwd;
   using row = chainClsRow(model, T * B, N, (l, out) => {
-    fuseHeads(ctx, { attn: g.forward.taps.get(`attn.${l}`)!, grad: g.grads.get(`attn.${l}`)!, out, B, T, H: config.numHeads, N, fusion: 'mean', reluEach: true });
+    fuseHeads(ctx, { attn: tapOf(fwd, `attn.${l}`), grad: tapOf(g, `attn.${l}`), out, B, T, H: config.numHeads, N, fusion: 'mean', reluEach: true });
   }, 'residual-sum');
   const maps = await readMaps(row, T, B);
   const NP = model.numPrefix;
-  return { method: 'relevance', grid: g.forward.grid, signed: false, classes: ids, maps: maps.map((r) => r.map((m) => m.slice(NP))) };
+  return { method: 'relevance', grid: fwd.grid, signed: false, classes: ids, maps: maps.map((r) => r.map((m) => m.slice(NP))) };
 }

@@ -20,6 +20,7 @@ import { matmul } from '../kernels/matmul.js';
 import { InputError } from '../errors.js';
 import type { VisionTransformer } from '../model/vit.js';
 import { maxNormalize, readMaps, requireClassToken, type ExplanationMaps } from './maps.js';
+import { tapOf, type ForwardTaps } from './sources.js';
 
 export interface RolloutOptions {
   headFusion?: HeadFusion;
@@ -88,15 +89,22 @@ export function discardAndNormalize(
 
 export async function attentionRollout(model: VisionTransformer, images: Tensor, opts: RolloutOptions = {}): Promise<ExplanationMaps> {
   requireClassToken(model, 'attention rollout');
+  checkDiscardRatio(opts.discardRatio ?? 0);
+  using fwd = model.forward(images, { taps: ['attn.*'] });
+  return await rolloutFrom(model, fwd, opts);
+}
+
+/** Attention rollout from a forward's kept `attn.*` taps. */
+export async function rolloutFrom(model: VisionTransformer, fwd: ForwardTaps, opts: RolloutOptions = {}): Promise<ExplanationMaps> {
+  requireClassToken(model, 'attention rollout');
   const headFusion = opts.headFusion ?? 'mean';
   const discardRatio = opts.discardRatio ?? 0;
   checkDiscardRatio(discardRatio);
   const { ctx, config } = model;
-  using fwd = model.forward(images, { taps: ['attn.*'] });
   const { B, N } = fwd;
   using fused = ctx.empty([B, N, N]);
   using row = chainClsRow(model, B, N, (l, out) => {
-    fuseHeads(ctx, { attn: fwd.taps.get(`attn.${l}`)!, out: fused, B, H: config.numHeads, N, fusion: headFusion });
+    fuseHeads(ctx, { attn: tapOf(fwd, `attn.${l}`), out: fused, B, H: config.numHeads, N, fusion: headFusion });
     discardAndNormalize(model, fused, out, B, N, discardRatio, true, opts.normalize ?? 'vit-explain');
   }, 'product');
   const rows = await readMaps(row, 1, B);

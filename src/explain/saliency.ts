@@ -24,6 +24,7 @@ import { chunkSize, type ProgressFn } from './chunks.js';
 import { normalizedFill } from './baselines.js';
 import { pixelMaps, type PixelMaps } from './pixel-maps.js';
 import { resolveClasses, type ClassSpec } from './class-specs.js';
+import { tapOf, type TargetGradients } from './sources.js';
 
 /** Integrated gradients' result: pixel maps and how far their sum is from F(x) - F(baseline). */
 export interface IntegratedGradientsMaps extends PixelMaps {
@@ -33,15 +34,15 @@ export interface IntegratedGradientsMaps extends PixelMaps {
 
 /** Gradients of the targets' logits w.r.t. the input, [T][B] of C*H*W. */
 async function inputGradients(model: VisionTransformer, images: Tensor, ids: number[][]): Promise<Float32Array[][]> {
-  const g = gradients(model, images, ids.map((c) => classTarget(c)), { grads: ['input'] });
-  try {
-    const all = await g.grads.get('input')!.read();
-    const B = images.shape[0];
-    const n = images.size / B;
-    return ids.map((_, t) => Array.from({ length: B }, (_, b) => all.slice((t * B + b) * n, (t * B + b + 1) * n)));
-  } finally {
-    g.release();
-  }
+  using g = gradients(model, images, ids.map((c) => classTarget(c)), { grads: ['input'] });
+  return await inputGradientsOf(g, images.shape[0]);
+}
+
+/** The `input` gradients of T targets, split per [t][b] (C*H*W each). */
+export async function inputGradientsOf(g: TargetGradients, B: number): Promise<Float32Array[][]> {
+  const all = await tapOf(g, 'input').read();
+  const n = all.length / (g.T * B);
+  return Array.from({ length: g.T }, (_, t) => Array.from({ length: B }, (_, b) => all.slice((t * B + b) * n, (t * B + b + 1) * n)));
 }
 
 function shapeOf(images: Tensor): [number, number, number] {
@@ -51,7 +52,11 @@ function shapeOf(images: Tensor): [number, number, number] {
 /** |d score / d x| (or the signed gradient with `abs: false`) on the pixel grid. */
 export async function saliency(model: VisionTransformer, images: Tensor, classes: ClassSpec | readonly ClassSpec[], opts: { abs?: boolean } = {}): Promise<PixelMaps> {
   const ids = await resolveClasses(model, images, classes);
-  const grads = await inputGradients(model, images, ids);
+  return saliencyFrom(images, await inputGradients(model, images, ids), ids, opts);
+}
+
+/** saliency from the targets' input gradients ([t][b] of C*H*W). */
+export function saliencyFrom(images: Tensor, grads: Float32Array[][], ids: number[][], opts: { abs?: boolean } = {}): PixelMaps {
   const abs = opts.abs ?? true;
   return pixelMaps('saliency', shapeOf(images), abs ? grads.map((r) => r.map((g) => g.map(Math.abs))) : grads, ids, !abs);
 }
@@ -59,8 +64,11 @@ export async function saliency(model: VisionTransformer, images: Tensor, classes
 /** Gradient times input on the pixel grid (signed). */
 export async function gradientTimesInput(model: VisionTransformer, images: Tensor, classes: ClassSpec | readonly ClassSpec[]): Promise<PixelMaps> {
   const ids = await resolveClasses(model, images, classes);
-  const grads = await inputGradients(model, images, ids);
-  const x = await images.read();
+  return gradientTimesInputFrom(images, await images.read(), await inputGradients(model, images, ids), ids);
+}
+
+/** gradientTimesInput from the images' values and the targets' input gradients ([t][b] of C*H*W). */
+export function gradientTimesInputFrom(images: Tensor, x: Float32Array, grads: Float32Array[][], ids: number[][]): PixelMaps {
   const n = x.length / images.shape[0];
   return pixelMaps('grad-x-input', shapeOf(images), grads.map((r) => r.map((g, b) => g.map((v, i) => v * x[b * n + i]))), ids, true);
 }

@@ -4,6 +4,7 @@ import { basename, extname, resolve } from 'node:path';
 import { clsAttention } from '../../explain/attention.js';
 import { conceptCdam, conceptVector } from '../../explain/cdam.js';
 import { METHODS, type MethodInfo } from '../../explain/registry.js';
+import { explainSession } from '../../explain/session.js';
 import { resolveClasses } from '../../explain/class-specs.js';
 import type { Tensor } from '../../gpu/tensor.js';
 import { COLORMAPS, DIVERGING_COLORMAPS, colormapFor, describeColormaps, type ColormapName } from '../../render/colormap.js';
@@ -129,9 +130,11 @@ export async function explain(argv: string[]): Promise<void> {
           const ids = hasLogits ? await resolveClasses(model, x, classSpecs) : [];
           const targets = ids.map((row) => ({ perImage: row }));
           const runs: MethodRun[] = [];
+          // One forward (and one backward for the classes) serves every derivable method.
+          using session = explainSession(model, x);
           for (const [i, m] of methods.entries()) {
             const label = `${tag}${m.name} (${i + 1}/${methods.length})`;
-            const [maps, ms] = await timed(m.title, () => m.run({ model, images: x, targets, onProgress: (d, n) => progress.update(label, d, n) }));
+            const [maps, ms] = await timed(m.title, () => session.explain(m.name, targets, { onProgress: (d, n) => progress.update(label, d, n) }));
             progress.step(label, `${ms.toFixed(0)} ms`);
             runs.push({ method: m, maps });
           }

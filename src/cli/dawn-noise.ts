@@ -22,10 +22,20 @@ export function shouldRelaunch(): boolean {
   return process.env[CHILD] !== '1' && process.env.VITLENS_RAW_STDERR !== '1';
 }
 
-/** In the child: stderr is a pipe to the parent, but it ends on the parent's terminal. */
-export function adoptParentTerminal(): void {
+/**
+ * In the child: stderr is a pipe to the parent, but it ends on the parent's terminal; and the
+ * child ends with its parent. A parent killed outright (SIGKILL, OOM killer) cannot forward a
+ * signal, so the child watches the IPC channel, which the kernel closes when the parent dies:
+ * otherwise an orphaned run would go on writing into a folder that its caller thinks is idle.
+ */
+export function adoptParent(): void {
+  if (process.env[CHILD] !== '1') return;
   const cols = Number(process.env[TTY_COLUMNS]);
-  if (process.env[CHILD] === '1' && cols > 0) Object.assign(process.stderr, { isTTY: true, columns: cols });
+  if (cols > 0) Object.assign(process.stderr, { isTTY: true, columns: cols });
+  if (process.channel) {
+    process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
+    process.channel.unref(); // the channel alone must not keep the child running
+  }
 }
 
 /** Passes text on, dropping DAWN_NOISE lines; holds back only a partial line that may become one. */
@@ -62,10 +72,11 @@ export function relaunchFiltered(): Promise<number> {
   return new Promise((resolve, reject) => {
     const env: NodeJS.ProcessEnv = { ...process.env, [CHILD]: '1' };
     if (process.stderr.isTTY) env[TTY_COLUMNS] = String(process.stderr.columns ?? 100);
-    const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: ['inherit', 'inherit', 'pipe'], env });
+    const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: ['inherit', 'inherit', 'pipe', 'ipc'], env });
     const filter = new NoiseFilter((s) => process.stderr.write(s));
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (d: string) => filter.push(d));
+    const stderr = child.stderr!; // stdio[2] is 'pipe'
+    stderr.setEncoding('utf8');
+    stderr.on('data', (d: string) => filter.push(d));
     // Ctrl-C reaches the child too (same process group); the parent waits for it to finish.
     const forward = (sig: NodeJS.Signals) => child.kill(sig);
     process.on('SIGINT', () => {});

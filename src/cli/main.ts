@@ -7,7 +7,7 @@
 import { parseLimits, setLimits } from '../io/limits.js';
 import { reportError } from './errors.js';
 import { didYouMean } from './suggest.js';
-import { adoptParentTerminal, relaunchFiltered, shouldRelaunch } from './dawn-noise.js';
+import { adoptParent, relaunchFiltered, shouldRelaunch } from './dawn-noise.js';
 
 interface Command {
   run: (argv: string[]) => Promise<void>;
@@ -66,7 +66,7 @@ async function main(argv: string[]): Promise<number> {
 function start(argv: string[]): Promise<number> {
   const gpu = COMMANDS[argv[0]]?.gpu && !argv.includes('--help') && !argv.includes('-h');
   if (gpu && shouldRelaunch()) return relaunchFiltered();
-  adoptParentTerminal();
+  adoptParent();
   return main(argv);
 }
 

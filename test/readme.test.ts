@@ -162,20 +162,22 @@ describe('README', () => {
   });
 });
 
-describe.concurrent('README blocks run against the bundled model', () => {
+// One block at a time: each starts its own process, and with a cold shader cache a dozen processes
+// compiling the same pipelines at once on two cores starve each other (and the other test files).
+describe('README blocks run against the bundled model', () => {
   const work = mkdtempSync(join(tmpdir(), 'vitlens-readme-'));
   for (const [i, b] of blocks.entries()) {
     if (b.lang === 'sh') {
       for (const line of b.code.split('\n')) {
         const cmd = shellCommand(line);
         if (!cmd) continue;
-        it(`README line ${b.line + 1 + b.code.split('\n').indexOf(line)}: ${line.replace(/\s+#.*$/, '').trim()}`, { timeout: 180_000 }, async () => {
+        it(`README line ${b.line + 1 + b.code.split('\n').indexOf(line)}: ${line.replace(/\s+#.*$/, '').trim()}`, { timeout: 300_000 }, async () => {
           const r = await run('bash', ['-c', cmd], work);
           expect(r.code, `${cmd}\n${r.out}`).toBe(0);
         });
       }
     } else {
-      it(`README TypeScript block at line ${b.line}`, { timeout: 180_000 }, async () => {
+      it(`README TypeScript block at line ${b.line}`, { timeout: 300_000 }, async () => {
         const file = join(work, `block-${i}.mts`);
         writeFileSync(file, tsProgram(b.code));
         const r = await run(process.execPath, ['--import', TSX, file], work);

@@ -7,10 +7,8 @@
  *   npx tsx bench/matmul.ts [--sweep]
  */
 import type { GpuContext } from '../src/gpu/context.js';
-import type { Tensor } from '../src/gpu/tensor.js';
 import { matmul, type MatmulOptions } from '../src/kernels/matmul.js';
-import { buildSimdMatmul } from '../src/kernels/matmul-simd.js';
-import { MatmulParams } from '../src/kernels/matmul-common.js';
+import { simdTileMatmul } from './lib/simd-tile.js';
 import { createNodeContext } from '../src/node/device.js';
 import { table } from './lib/timing.js';
 
@@ -45,19 +43,9 @@ for (const [name, M, K, N] of SHAPES) {
   const opts: MatmulOptions = { M, N, K, a: { t: a, rowStride: K }, b: { t: w, rowStride: 1, colStride: K }, c: { t: c, rowStride: N } };
   const flop = 2 * M * N * K;
   const row: (string | number)[] = [name, `${M}x${K}x${N}`, (flop / (await time(ctx, () => matmul(ctx, opts))) / 1e6).toFixed(1)];
-  for (const [TM, TN] of configs) {
-    const k = buildSimdMatmul('nk4', ctx.info.subgroupMaxSize || 8, TM, TN, true);
-    const dummy: Tensor = ctx.empty([4]);
-    const params = {
-      M, N, K, alpha: 1, flags: 0, nz2: 1,
-      aOff: 0, aRs: K, aCs: 1, aS1: 0, aS2: 0, aMod: 0xffffffff,
-      bOff: 0, bRs: 1, bCs: K, bS1: 0, bS2: 0, bMod: 0xffffffff,
-      cOff: 0, cRs: N, cS1: 0, cS2: 0, cMod: 0xffffffff,
-      rOff: 0, rRs: 0, rS1: 0, rS2: 0, rMod: 0xffffffff, biasOff: 0, scaleOff: 0,
-    } satisfies Record<keyof typeof MatmulParams.fields, number>;
-    const ms = await time(ctx, () => ctx.dispatch(k.kernel, [a, w, dummy, dummy, dummy, c], params, [Math.ceil(N / k.tile[1]), Math.ceil(M / k.tile[0]), 1]));
+  for (const tile of configs) {
+    const ms = await time(ctx, simdTileMatmul(ctx, ctx.info.subgroupMaxSize || 8, tile, a, w, c, M, K, N));
     row.push((flop / ms / 1e6).toFixed(1));
-    dummy.release();
   }
   rows.push(row);
   for (const t of [a, w, c]) t.release();

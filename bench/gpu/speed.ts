@@ -11,10 +11,8 @@
  */
 import { METHODS } from '../../src/explain/registry.js';
 import type { GpuContext } from '../../src/gpu/context.js';
-import type { Tensor } from '../../src/gpu/tensor.js';
 import { matmul, type MatmulOptions } from '../../src/kernels/matmul.js';
-import { MatmulParams } from '../../src/kernels/matmul-common.js';
-import { buildSimdMatmul } from '../../src/kernels/matmul-simd.js';
+import { simdTileMatmul } from '../lib/simd-tile.js';
 import { gradients } from '../../src/model/gradients.js';
 import { classTarget } from '../../src/model/targets.js';
 import { forwardFlops, randomModel } from '../lib/models.js';
@@ -205,22 +203,7 @@ async function matmulTimings(ctx: GpuContext, plan: SpeedPlan, budget: Budget, o
     const reps = Math.max(3, Math.min(200, Math.round(5e11 / flop)));
     const kernels: { kernel: string; run: () => void }[] = [{ kernel: `default (${ctx.kernelFamily})`, run: () => matmul(ctx, ops.opts) }];
     for (const [TM, TN] of sweep) {
-      const k = buildSimdMatmul('nk4', lanes, TM, TN, true);
-      kernels.push({
-        kernel: `simd nk4 ${TM}x${TN}`,
-        run: () => {
-          const dummy: Tensor = ctx.empty([4]);
-          const params = {
-            M, N, K, alpha: 1, flags: 0, nz2: 1,
-            aOff: 0, aRs: K, aCs: 1, aS1: 0, aS2: 0, aMod: 0xffffffff,
-            bOff: 0, bRs: 1, bCs: K, bS1: 0, bS2: 0, bMod: 0xffffffff,
-            cOff: 0, cRs: N, cS1: 0, cS2: 0, cMod: 0xffffffff,
-            rOff: 0, rRs: 0, rS1: 0, rS2: 0, rMod: 0xffffffff, biasOff: 0, scaleOff: 0,
-          } satisfies Record<keyof typeof MatmulParams.fields, number>;
-          ctx.dispatch(k.kernel, [ops.a, ops.w, dummy, dummy, dummy, ops.c], params, [Math.ceil(N / k.tile[1]), Math.ceil(M / k.tile[0]), 1]);
-          dummy.release();
-        },
-      });
+      kernels.push({ kernel: `simd nk4 ${TM}x${TN}`, run: simdTileMatmul(ctx, lanes, [TM, TN], ops.a, ops.w, ops.c, M, K, N) });
     }
     for (const k of kernels) {
       const row: MatmulTiming = { shape, M, K, N, kernel: k.kernel, gflops: null };

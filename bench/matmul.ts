@@ -6,11 +6,10 @@
  *
  *   npx tsx bench/matmul.ts [--sweep]
  */
-import type { GpuContext } from '../src/gpu/context.js';
 import { matmul, type MatmulOptions } from '../src/kernels/matmul.js';
 import { simdTileMatmul } from './lib/simd-tile.js';
 import { createNodeContext } from '../src/node/device.js';
-import { table } from './lib/timing.js';
+import { recordedMs, table } from './lib/timing.js';
 
 const SHAPES: [string, number, number, number][] = [
   ['deit qkv b1', 197, 192, 576],
@@ -21,15 +20,6 @@ const SHAPES: [string, number, number, number][] = [
   ['vit_b fc1 b1', 197, 768, 3072],
   ['fmnist fc1 b1000', 50000, 64, 256],
 ];
-
-async function time(ctx: GpuContext, run: () => void, reps = 5): Promise<number> {
-  run();
-  await ctx.sync();
-  const t = performance.now();
-  for (let i = 0; i < reps; i++) run();
-  await ctx.sync();
-  return (performance.now() - t) / reps;
-}
 
 const ctx = await createNodeContext({ pacedWait: true });
 console.log(`adapter: ${ctx.info.name}, family ${ctx.kernelFamily}\n`);
@@ -42,9 +32,9 @@ for (const [name, M, K, N] of SHAPES) {
   const c = ctx.empty([M, N]);
   const opts: MatmulOptions = { M, N, K, a: { t: a, rowStride: K }, b: { t: w, rowStride: 1, colStride: K }, c: { t: c, rowStride: N } };
   const flop = 2 * M * N * K;
-  const row: (string | number)[] = [name, `${M}x${K}x${N}`, (flop / (await time(ctx, () => matmul(ctx, opts))) / 1e6).toFixed(1)];
+  const row: (string | number)[] = [name, `${M}x${K}x${N}`, (flop / (await recordedMs(ctx, () => matmul(ctx, opts), 5)) / 1e6).toFixed(1)];
   for (const tile of configs) {
-    const ms = await time(ctx, simdTileMatmul(ctx, ctx.info.subgroupMaxSize || 8, tile, a, w, c, M, K, N));
+    const ms = await recordedMs(ctx, simdTileMatmul(ctx, ctx.info.subgroupMaxSize || 8, tile, a, w, c, M, K, N), 5);
     row.push((flop / ms / 1e6).toFixed(1));
   }
   rows.push(row);

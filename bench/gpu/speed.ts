@@ -13,6 +13,7 @@ import { METHODS } from '../../src/explain/registry.js';
 import type { GpuContext } from '../../src/gpu/context.js';
 import { matmul, type MatmulOptions } from '../../src/kernels/matmul.js';
 import { simdTileMatmul } from '../lib/simd-tile.js';
+import { recordedMs } from '../lib/timing.js';
 import { gradients } from '../../src/model/gradients.js';
 import { classTarget } from '../../src/model/targets.js';
 import { forwardFlops, randomModel } from '../lib/models.js';
@@ -171,15 +172,6 @@ async function modelTimings(ctx: GpuContext, plan: SpeedPlan, budget: Budget, ou
   }
 }
 
-async function syncTime(ctx: GpuContext, run: () => void, reps: number): Promise<number> {
-  run();
-  await ctx.sync();
-  const t = performance.now();
-  for (let i = 0; i < reps; i++) run();
-  await ctx.sync();
-  return (performance.now() - t) / reps;
-}
-
 function matmulOperands(ctx: GpuContext, M: number, K: number, N: number) {
   const a = ctx.upload(new Float32Array(M * K).map(() => Math.random() - 0.5), [M, K]);
   const w = ctx.upload(new Float32Array(N * K).map(() => Math.random() - 0.5), [N, K]);
@@ -213,7 +205,7 @@ async function matmulTimings(ctx: GpuContext, plan: SpeedPlan, budget: Budget, o
         continue;
       }
       try {
-        row.gflops = flop / (await syncTime(ctx, k.run, reps)) / 1e6;
+        row.gflops = flop / (await recordedMs(ctx, k.run, reps)) / 1e6;
       } catch (e) {
         row.skipped = `threw: ${(e as Error).message.split('\n')[0]}`;
       }
@@ -229,7 +221,7 @@ export function emptySpeedReport(ctx: GpuContext): SpeedReport {
 async function overhead(ctx: GpuContext): Promise<OverheadTiming> {
   const ops = matmulOperands(ctx, 16, 16, 16);
   const n = 1000;
-  const dispatchMs = await syncTime(ctx, () => {
+  const dispatchMs = await recordedMs(ctx, () => {
     for (let i = 0; i < n; i++) matmul(ctx, ops.opts);
   }, 3);
   const reads: number[] = [];

@@ -1,5 +1,6 @@
 /** Timing helpers for the benchmarks: medians after warm-up, printed tables. */
 import { timeMs } from '../../src/cli/timing.js';
+import type { GpuContext } from '../../src/gpu/context.js';
 
 export { timeMs, type Timing } from '../../src/cli/timing.js';
 
@@ -23,3 +24,17 @@ export function table(headers: string[], rows: (string | number)[][]): string {
   const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
   return [line(cells[0]), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...cells.slice(1).map(line)].join('\n');
 }
+
+/**
+ * Mean wall time of `reps` recorded runs between two syncs, after one warm-up run: for work that
+ * is only recorded (dispatches), so the time is the GPU's, not the recording's.
+ */
+export async function recordedMs(ctx: GpuContext, run: () => void, reps: number): Promise<number> {
+  run();
+  await ctx.sync();
+  const t = performance.now();
+  for (let i = 0; i < reps; i++) run();
+  await ctx.sync();
+  return (performance.now() - t) / reps;
+}
+

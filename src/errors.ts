@@ -72,3 +72,6 @@ export class FileError extends VitlensError {
 
 /** An evaluation's progress or shard output that cannot be used: corrupted, from another run, incomplete. */
 export class ProgressError extends VitlensError {}
+
+/** A matmul tile table (`vitlens tune`'s output) that is malformed or belongs to another adapter or version. */
+export class TileTableError extends VitlensError {}

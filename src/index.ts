@@ -8,6 +8,11 @@ export * from './errors.js';
 export { GpuContext, type GpuContextOptions, type DeviceInfo, type KernelFamily } from './gpu/context.js';
 export { Tensor } from './gpu/tensor.js';
 export type { KernelTiming } from './gpu/profiler.js';
+export {
+  parseTileTable, serializeTileTable, lookupTile, sizeClass, adapterKey, tileTableKey, TILE_TABLE_FORMAT,
+  type TileTable, type TileEntry, type Tile, type TileQuery, type TileChooser, type SizeClass, type AdapterKey,
+} from './gpu/tile-table.js';
+export { VERSION } from './version.js';
 
 export { configFromHub, configFromName, configFromArgs, numPrefixTokens, bufferNeeds, checkFitsDevice, type VitConfig, type BufferNeed } from './model/config.js';
 export { knownTimmModels } from './model/timm-models.js';

@@ -21,6 +21,7 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string; 
   bench: { load: async () => { const m = await import('./commands/bench.js'); return { run: m.bench, help: m.benchHelp }; }, summary: 'time a model and the explanation methods on this machine', gpu: true },
   convert: { load: async () => { const m = await import('./commands/convert.js'); return { run: m.convert, help: m.convertHelp }; }, summary: 'a PyTorch checkpoint to a timm hub folder (no Python)' },
   inspect: { load: async () => { const m = await import('./commands/inspect.js'); return { run: m.inspect, help: m.inspectHelp }; }, summary: 'tensors and architecture of a checkpoint, safetensors file or hub folder' },
+  tune: { load: async () => { const m = await import('./commands/tune.js'); return { run: m.tune, help: m.tuneHelp }; }, summary: 'measure the fastest matmul tiles for this machine and cache them', gpu: true },
   eval: { load: async () => { const m = await import('./commands/eval.js'); return { run: m.evaluate, help: m.evalHelp }; }, summary: 'score explanation methods (agreement, deletion, FGSM, sanity checks)', gpu: true },
 };
 

@@ -10,12 +10,14 @@
  * dynamic offset, and the arena is uploaded once, right before the submit that uses it. Queue
  * order makes the reuse of the arena after a submit safe.
  */
-import { DeviceError, InputError } from '../errors.js';
+import { DeviceError, InputError, TileTableError } from '../errors.js';
 import type { Kernel } from './kernel.js';
 import { BufferPool, type PoolStats } from './pool.js';
 import { Profiler, type KernelTiming } from './profiler.js';
 import { numel, Tensor, type DType } from './tensor.js';
 import type { ScalarType } from './uniforms.js';
+import { adapterKey, tableMismatch, tileChooser, type AdapterKey, type Tile, type TileChooser, type TileQuery, type TileTable } from './tile-table.js';
+import { VERSION } from '../version.js';
 
 /** Which matmul/reduction kernels to use: `simd` for CPU Vulkan (lavapipe), `tiled` for GPUs. */
 export type KernelFamily = 'simd' | 'tiled';
@@ -34,6 +36,11 @@ export interface GpuContextOptions {
   ownsDevice?: boolean;
   /** Objects that must live as long as the device (Dawn's instance in Node). */
   keepAlive?: unknown;
+  /**
+   * Matmul tiles measured for this adapter by `vitlens tune` (see gpu/tile-table.ts); default:
+   * each layout's built-in tile. A table from another adapter or version is refused.
+   */
+  tileTable?: TileTable;
 }
 
 export interface DeviceInfo {
@@ -103,6 +110,10 @@ export class GpuContext {
   private readonly dump: ((label: string, code: string) => void) | null;
   private readonly wait: <T>(p: Promise<T>) => Promise<T>;
   private profiler: Profiler | null = null;
+  private tiles: TileChooser | null = null;
+  private table: TileTable | null = null;
+  /** The adapter as its info names it: what tile tables are keyed by. */
+  readonly adapter: AdapterKey;
   /** Dispatches recorded since the context was made (for tests and benchmarks). */
   dispatches = 0;
   /** Command buffers submitted since the context was made. */
@@ -113,6 +124,7 @@ export class GpuContext {
     this.device = device;
     const info = options.adapterInfo ?? (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
     this.info = describeAdapter(info, device);
+    this.adapter = adapterKey(info);
     this.kernelFamily = options.kernelFamily ?? (this.info.isSoftware && this.info.subgroups ? 'simd' : 'tiled');
     if (this.kernelFamily === 'simd' && !this.info.subgroups) {
       throw new DeviceError('no-subgroups', "kernel family 'simd' needs the 'subgroups' feature, which this device was created without");
@@ -135,6 +147,41 @@ export class GpuContext {
     device.lost.then((l) => {
       if (!this.disposed) this.lost = `${l.reason}: ${l.message}`;
     });
+    if (options.tileTable) this.setTileTable(options.tileTable);
+  }
+
+  // ---- matmul tiles ----------------------------------------------------------------------
+
+  /** Subgroup size the simd kernels are built for. */
+  get lanes(): number {
+    return this.info.subgroupMaxSize || 8;
+  }
+
+  /**
+   * Uses `table`'s tiles from the next recorded matmul on (null: the defaults). Throws a
+   * TileTableError for a table measured on another adapter, version or subgroup size.
+   */
+  setTileTable(table: TileTable | null): void {
+    if (table) {
+      const why = tableMismatch(table, { adapter: this.adapter, version: VERSION, lanes: this.lanes });
+      if (why) throw new TileTableError('foreign-table', `this tile table does not belong to this device: ${why} (run \`vitlens tune\` on this machine)`);
+    }
+    this.table = table;
+    this.tiles = table ? tileChooser(table) : null;
+  }
+
+  get tileTable(): TileTable | null {
+    return this.table;
+  }
+
+  /** Replaces the tile choice with any function (what `vitlens tune` sweeps with); null restores the table's. */
+  setTileChooser(choose: TileChooser | null): void {
+    this.tiles = choose ?? (this.table ? tileChooser(this.table) : null);
+  }
+
+  /** The tile for one matmul, or null for its layout's default. */
+  chooseTile(q: TileQuery): Tile | null {
+    return this.tiles?.(q) ?? null;
   }
 
   // ---- tensors -------------------------------------------------------------------------

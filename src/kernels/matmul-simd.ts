@@ -25,15 +25,18 @@ export interface MatmulKernel {
 const cache = new Map<string, MatmulKernel>();
 
 /**
- * The kernel for a B layout, subgroup size and A vectorisation (everything its WGSL depends on,
- * the tile being fixed per layout). `vecA`: A's rows are contiguous and 16-byte aligned with
- * K % 4 == 0, so each lane loads its four k values of a row as one vec4.
+ * The kernel for a B layout, subgroup size, A vectorisation and tile (everything its WGSL
+ * depends on; the tile defaults to the layout's, a tuned table may pick another). `vecA`: A's
+ * rows are contiguous and 16-byte aligned with K % 4 == 0, so each lane loads its four k values
+ * of a row as one vec4.
  */
-export function simdMatmulKernel(layout: BLayout, lanes: number, vecA: boolean): MatmulKernel {
-  const key = `${layout}-${lanes}-${vecA}`;
+export function simdMatmulKernel(layout: BLayout, lanes: number, vecA: boolean, tile?: readonly [number, number]): MatmulKernel {
+  const base = SIMD_LAYOUTS[layout];
+  const [TM, TN] = tile ?? [base.TM, base.TN];
+  const key = `${layout}-${lanes}-${vecA}-${TM}x${TN}`;
   let k = cache.get(key);
   if (!k) {
-    k = generateSimdMatmul(layout, SIMD_LAYOUTS[layout], lanes, vecA);
+    k = generateSimdMatmul(layout, tile ? simdLayout(layout, TM, TN) : base, lanes, vecA);
     cache.set(key, k);
   }
   return k;

@@ -18,7 +18,7 @@
 import type { GpuContext } from '../gpu/context.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { EPILOGUE_FLAGS, type BLayout, type MatmulSpec, type MatrixStrides } from './matmul-common.js';
-import { simdMatmulKernel } from './matmul-simd.js';
+import { simdMatmulKernel, type MatmulKernel } from './matmul-simd.js';
 import { tiledMatmulKernel } from './matmul-tiled.js';
 
 export interface MatrixView extends MatrixStrides {
@@ -51,12 +51,19 @@ export function vectorizableA(o: MatmulOptions): boolean {
   return (a.colStride ?? 1) === 1 && aligned4(a.rowStride, a.offset ?? 0, a.s1 ?? 0, a.s2 ?? 0, o.K);
 }
 
+/** The simd kernel for this matmul: the context's tile for its shape class (a tuned table), else the layout's default. */
+function simdKernelFor(ctx: GpuContext, o: MatmulOptions, layout: BLayout, batch: number): MatmulKernel {
+  const vecA = vectorizableA(o);
+  const tile = ctx.chooseTile({ layout, vecA, M: o.M, N: o.N, K: o.K, batch });
+  return simdMatmulKernel(layout, ctx.lanes, vecA, tile ?? undefined);
+}
+
 export function matmul(ctx: GpuContext, o: MatmulOptions): void {
   const nz1 = o.nz1 ?? 1;
   const nz2 = o.nz2 ?? 1;
   if (o.M === 0 || o.N === 0 || nz1 === 0 || nz2 === 0) return;
   const layout = chooseBLayout(o);
-  const kernel = ctx.kernelFamily === 'simd' ? simdMatmulKernel(layout, ctx.info.subgroupMaxSize || 8, vectorizableA(o)) : tiledMatmulKernel();
+  const kernel = ctx.kernelFamily === 'simd' ? simdKernelFor(ctx, o, layout, nz1 * nz2) : tiledMatmulKernel();
   const flags =
     (o.bias ? EPILOGUE_FLAGS.bias : 0) |
     (o.gelu ? EPILOGUE_FLAGS.gelu : 0) |

@@ -5,6 +5,8 @@
 import { create, globals } from 'webgpu';
 import { DeviceError } from '../errors.js';
 import { GpuContext, type KernelFamily } from '../gpu/context.js';
+import { adapterKey, type TileTable } from '../gpu/tile-table.js';
+import { readCachedTileTable } from './tile-cache.js';
 import { pacedGpuWait } from './wait.js';
 
 export interface NodeContextOptions {
@@ -21,6 +23,28 @@ export interface NodeContextOptions {
    * (the vitlens CLI does), see src/node/wait.ts.
    */
   pacedWait?: boolean;
+  /**
+   * Matmul tiles: 'cached' (default) uses the table `vitlens tune` measured for this adapter and
+   * version when the cache holds one (src/node/tile-cache.ts; a file that cannot be used is skipped
+   * with a process warning), 'default' the built-in tiles, or a table you loaded yourself.
+   * Env VITLENS_TILES=default turns the cache off.
+   */
+  tiles?: 'cached' | 'default' | TileTable;
+}
+
+const warned = new Set<string>();
+
+/** The table the options ask for (see `tiles`), or undefined for the defaults. */
+function tilesFor(options: NodeContextOptions, info: GPUAdapterInfo, lanes: number): TileTable | undefined {
+  const tiles = options.tiles ?? (process.env.VITLENS_TILES === 'default' ? 'default' : 'cached');
+  if (tiles === 'default') return undefined;
+  if (tiles !== 'cached') return tiles;
+  const cached = readCachedTileTable(adapterKey(info), lanes);
+  if (cached.skipped && !warned.has(cached.path)) {
+    warned.add(cached.path);
+    process.emitWarning(`vitlens: ignoring the cached tile table (${cached.skipped}); using the default tiles. Run \`vitlens tune\` to measure new ones.`, { code: 'VITLENS_TILE_CACHE' });
+  }
+  return cached.table ?? undefined;
 }
 
 let installed = false;
@@ -57,9 +81,11 @@ export async function createNodeContext(options: NodeContextOptions = {}): Promi
   } catch (e) {
     throw new DeviceError('no-device', `the WebGPU adapter refused to create a device: ${(e as Error).message}`);
   }
+  const lanes = (adapter.info as GPUAdapterInfo & { subgroupMaxSize?: number }).subgroupMaxSize || 8;
   return new GpuContext({
     device,
     adapterInfo: adapter.info,
+    tileTable: tilesFor(options, adapter.info, lanes),
     kernelFamily: options.kernelFamily,
     dumpWgsl: options.dumpWgsl ?? process.env.VITLENS_DUMP_WGSL === '1',
     waitForGpu: options.pacedWait ? pacedGpuWait : undefined,

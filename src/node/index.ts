@@ -8,3 +8,4 @@ export { encodePng, writePng } from '../io/encode-node.js';
 export { convertCheckpointFile, readWeightsFile, nodeInflate, type ConvertFileOptions } from './convert.js';
 export { decodeImage, readImageFile, readImageFileSync, sniffImageFormat } from '../io/decode-node.js';
 export { pacedGpuWait } from './wait.js';
+export { cacheDir, tileTablePath, readCachedTileTable, writeCachedTileTable, type CachedTable } from './tile-cache.js';

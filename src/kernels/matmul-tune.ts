@@ -23,11 +23,11 @@ const CANDIDATES: Record<BLayout, Tile[]> = {
   nk4: [[16, 2], [16, 4], [24, 2], [32, 1], [32, 2], [32, 3], [40, 2], [48, 1]],
   strided: [[8, 2], [16, 1], [16, 2], [16, 4], [32, 2]],
 };
-/** `--quick`: the default and two neighbours. */
+/** `--quick`: the default and the half-height tile (cheap to compile, and what small models gain from). */
 const QUICK: Record<BLayout, Tile[]> = {
-  kn4: [[32, 1], [16, 2]],
-  nk4: [[32, 2], [16, 4]],
-  strided: [[16, 2], [32, 2]],
+  kn4: [[16, 1]],
+  nk4: [[16, 2]],
+  strided: [[8, 2]],
 };
 
 export function defaultTile(layout: BLayout): Tile {
@@ -37,10 +37,13 @@ export function defaultTile(layout: BLayout): Tile {
 /** The tiles to try for a layout (default first), TM scaled from 8 lanes to `lanes`. */
 export function tileCandidates(layout: BLayout, lanes: number, quick = false): Tile[] {
   const scale = (t: Tile): Tile => [Math.max(1, Math.round(t[0] / 8)) * lanes, t[1]];
+  return withDefault(layout, (quick ? QUICK : CANDIDATES)[layout].map(scale));
+}
+
+/** The layout's default tile, then `tiles` without repeats. */
+function withDefault(layout: BLayout, tiles: readonly Tile[]): Tile[] {
   const out: Tile[] = [defaultTile(layout)];
-  for (const t of (quick ? QUICK : CANDIDATES)[layout].map(scale)) {
-    if (!out.some((o) => o[0] === t[0] && o[1] === t[1])) out.push(t);
-  }
+  for (const t of tiles) if (!out.some((o) => o[0] === t[0] && o[1] === t[1])) out.push(t);
   return out;
 }
 
@@ -72,6 +75,8 @@ export async function recordMatmulShapes(ctx: GpuContext, work: () => Promise<vo
 
 export interface TuneOptions {
   quick?: boolean;
+  /** Replaces the candidate list (the default tile is always tried first). */
+  candidates?: (layout: BLayout) => Tile[];
   /** Timed samples per candidate (interleaved over candidates; median). */
   reps?: number;
   /** A tile replaces the default only when faster by this fraction (default 0.03). */
@@ -174,7 +179,7 @@ export async function tuneTiles(ctx: GpuContext, shapes: readonly RecordedShape[
   let seed = 1;
   for (const [key, group] of byClass(shapes)) {
     const layout = group[0].layout as BLayout;
-    const cands = tileCandidates(layout, ctx.lanes, opts.quick);
+    const cands = opts.candidates ? withDefault(layout, opts.candidates(layout)) : tileCandidates(layout, ctx.lanes, opts.quick);
     const runs = group.map((q) => replay(ctx, q, seed++)).filter((r) => r !== null);
     if (runs.length === 0) continue;
     const weights = group.map((q) => q.count);

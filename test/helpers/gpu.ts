@@ -13,7 +13,7 @@ export function gpuContext(family?: KernelFamily): Promise<GpuContext> {
   const key = family ?? 'default';
   let ctx = made.get(key);
   if (!ctx) {
-    ctx = createNodeContext({ kernelFamily: family, pacedWait: true });
+    ctx = createNodeContext({ kernelFamily: family, pacedWait: true, tiles: 'default' }); // tests never depend on a machine's tuned tiles
     made.set(key, ctx);
   }
   return ctx;

@@ -33,6 +33,9 @@ export interface TileQuery {
   layout: string;
   /** A's rows are read as vec4. */
   vecA: boolean;
+  /** A / B stored column by column (row stride 1): how the sweep reproduces their access pattern. */
+  colMajorA: boolean;
+  colMajorB: boolean;
   M: number;
   N: number;
   K: number;

@@ -59,7 +59,7 @@ export interface RecordedShape extends TileQuery {
 export async function recordMatmulShapes(ctx: GpuContext, work: () => Promise<void>): Promise<RecordedShape[]> {
   const seen = new Map<string, RecordedShape>();
   ctx.setTileChooser((q) => {
-    const key = `${q.layout} ${q.vecA} ${q.batch}x${q.M}x${q.K}x${q.N}`;
+    const key = `${q.layout} ${q.vecA} ${q.colMajorA} ${q.colMajorB} ${q.batch}x${q.M}x${q.K}x${q.N}`;
     const s = seen.get(key);
     if (s) s.count++;
     else seen.set(key, { ...q, count: 1 });
@@ -112,16 +112,18 @@ function replay(ctx: GpuContext, q: TileQuery, seed: number): { opts: MatmulOpti
   const layout = q.layout as BLayout;
   const rand = mulberry32(seed);
   const fill = (n: number) => Float32Array.from({ length: n }, () => rand() * 2 - 1);
-  // One element of offset defeats vec4 loads: how a strided B or a scalar A is reproduced.
+  // Storage order as recorded; one element of offset defeats vec4 loads where the recorded
+  // matmul had none (a strided B, a scalar A).
   const aOff = q.vecA ? 0 : 1;
   const bOff = layout === 'strided' ? 1 : 0;
   const a = ctx.upload(fill(aOff + batch * M * K + 4));
   const b = ctx.upload(fill(bOff + batch * K * N + 4));
   const c = ctx.empty([batch * M * N]);
-  const bView = layout === 'nk4' ? { rowStride: 1, colStride: K } : { rowStride: N, colStride: 1 };
+  const aView = q.colMajorA ? { rowStride: 1, colStride: M } : { rowStride: K, colStride: 1 };
+  const bView = q.colMajorB ? { rowStride: 1, colStride: K } : { rowStride: N, colStride: 1 };
   const opts: MatmulOptions = {
     M, N, K, nz1: 1, nz2: batch,
-    a: { t: a, offset: aOff, rowStride: K, s2: M * K },
+    a: { t: a, offset: aOff, ...aView, s2: M * K },
     b: { t: b, offset: bOff, ...bView, s2: K * N },
     c: { t: c, rowStride: N, s2: M * N },
   };

@@ -54,7 +54,8 @@ export function vectorizableA(o: MatmulOptions): boolean {
 /** The simd kernel for this matmul: the context's tile for its shape class (a tuned table), else the layout's default. */
 function simdKernelFor(ctx: GpuContext, o: MatmulOptions, layout: BLayout, batch: number): MatmulKernel {
   const vecA = vectorizableA(o);
-  const tile = ctx.chooseTile({ layout, vecA, M: o.M, N: o.N, K: o.K, batch });
+  const colMajor = (v: MatrixView) => v.rowStride === 1 && (v.colStride ?? 1) !== 1;
+  const tile = ctx.chooseTile({ layout, vecA, colMajorA: colMajor(o.a), colMajorB: colMajor(o.b), M: o.M, N: o.N, K: o.K, batch });
   return simdMatmulKernel(layout, ctx.lanes, vecA, tile ?? undefined);
 }
 

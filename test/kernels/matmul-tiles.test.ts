@@ -113,7 +113,7 @@ describe('matmul with a tuned tile table (simd family)', () => {
         matmul(ctx, o.opts);
         await ctx.sync();
       });
-      expect(shapes).toEqual([{ layout: 'nk4', vecA: vectorizableA(o.opts), M: c.M, N: c.N, K: c.K, batch: 1, count: 2 }]);
+      expect(shapes).toEqual([{ layout: 'nk4', vecA: vectorizableA(o.opts), colMajorA: false, colMajorB: true, M: c.M, N: c.N, K: c.K, batch: 1, count: 2 }]);
       const { table, classes } = await tuneTiles(ctx, shapes, { reps: 1, candidates: () => [[16, 2]] }); // compiled above
       expect(classes.map((r) => r.key)).toEqual(['nk4 m:s n:s k:xs']);
       for (const cand of classes[0].candidates) {

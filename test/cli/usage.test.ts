@@ -26,7 +26,7 @@ function oneLine(r: CliResult, code: number, pattern: RegExp): void {
 describe.concurrent('usage errors: exit 2, one line, a suggestion', () => {
   it('unknown command', { timeout: 60_000 }, async () => {
     oneLine(await runCli(['explian']), 2, /^vitlens: unknown command "explian" \(did you mean "explain"\?\)$/);
-    oneLine(await runCli(['frobnicate']), 2, /^vitlens: unknown command "frobnicate" \(commands: explain, predict, bench, convert, inspect, eval; see vitlens --help\)$/);
+    oneLine(await runCli(['frobnicate']), 2, /^vitlens: unknown command "frobnicate" \(commands: explain, predict, bench, convert, inspect, tune, eval; see vitlens --help\)$/);
   });
 
   it('unknown option, with the closest one', { timeout: 60_000 }, async () => {

@@ -26,6 +26,11 @@ export interface GpuContextOptions {
   adapterInfo?: GPUAdapterInfo;
   /** Force a kernel family; default picks `simd` on software adapters with subgroups, else `tiled`. */
   kernelFamily?: KernelFamily;
+  /**
+   * Attention as the fused kernels (src/kernels/attention.ts; default) or as the batched matmuls
+   * and softmax they replace (kept for comparison in benchmarks and tests).
+   */
+  fusedAttention?: boolean;
   /** Print (true) or hand over (callback) the WGSL of every pipeline when it is first compiled. */
   dumpWgsl?: boolean | ((label: string, code: string) => void);
   /** Wraps every wait on the GPU (Node uses this to avoid dawn.node's busy polling). */
@@ -87,6 +92,8 @@ export class GpuContext {
   readonly device: GPUDevice;
   readonly info: DeviceInfo;
   readonly kernelFamily: KernelFamily;
+  /** See GpuContextOptions.fusedAttention. */
+  readonly fusedAttention: boolean;
   readonly pool: BufferPool;
   private readonly staging: BufferPool;
   private readonly pipelines = new Map<string, CompiledKernel>();
@@ -114,6 +121,7 @@ export class GpuContext {
     const info = options.adapterInfo ?? (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
     this.info = describeAdapter(info, device);
     this.kernelFamily = options.kernelFamily ?? (this.info.isSoftware && this.info.subgroups ? 'simd' : 'tiled');
+    this.fusedAttention = options.fusedAttention ?? true;
     if (this.kernelFamily === 'simd' && !this.info.subgroups) {
       throw new DeviceError('no-subgroups', "kernel family 'simd' needs the 'subgroups' feature, which this device was created without");
     }

@@ -19,7 +19,7 @@
  * forward (dP = dO V^T from broadcast dO rows, dS = P (dP - D) with D = rowsum(dO * O), which
  * equals rowsum(dP * P) since O = P V; dQ += dS K), writing dS (and dP when its tap is asked
  * for); `grad_kv` walks the queries per block of key rows (dV += P^T dO, dK += dS^T Q), each
- * lane loading one query's P and dS entries and broadcasting them.
+ * lane loading one query's P and dS entries and shuffling them to the others.
  */
 import { defineKernel, type Kernel } from '../gpu/kernel.js';
 import { AttentionParams, rowAccess, rowBinding } from './attention-common.js';
@@ -45,6 +45,14 @@ export function simdAttentionKernel(part: SimdAttentionPart, lanes: number, slic
     cache.set(key, k);
   }
   return k;
+}
+
+/**
+ * Key rows per grad_kv workgroup: half a subgroup, since each row holds two accumulators (dK
+ * and dV); a full subgroup's 4*lanes*slices vec4 registers took lavapipe ~5x longer to compile.
+ */
+export function simdKeyRows(lanes: number): number {
+  return Math.max(1, lanes / 2);
 }
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -214,6 +222,7 @@ function gradQ(L: number, S: number, vec: boolean, key: string): Kernel {
 }
 
 function gradKV(L: number, S: number, vec: boolean, key: string): Kernel {
+  const R = simdKeyRows(L);
   const body = [
     rowAccess('QKV', vec),
     rowAccess('DO', vec),
@@ -221,31 +230,31 @@ function gradKV(L: number, S: number, vec: boolean, key: string): Kernel {
     HEADER(L),
     `  let z = wid.z;
   let b = z % p.B;
-  let j0 = wid.x * ${L}u;
+  let j0 = wid.x * ${R}u;
   let tok0 = b * p.N;
   let gtok0 = z * p.N;
   let qOff = h * p.hd;
   let pb = (b * p.H + h) * p.N * p.N + j0;
   let gb = (z * p.H + h) * p.N * p.N + j0;`,
     ...sliceDecls(L, S),
-    ...grid2(L, S, (r, c) => `  var dk${r}_${c} = vec4f(0.0);\n  var dv${r}_${c} = vec4f(0.0);`),
+    ...grid2(R, S, (r, c) => `  var dk${r}_${c} = vec4f(0.0);\n  var dv${r}_${c} = vec4f(0.0);`),
     // Key columns past N read column N-1 and are never stored.
-    ...each(L, (r) => `  let col${r} = min(${r}u, p.N - 1u - j0);`),
+    ...each(R, (r) => `  let col${r} = min(${r}u, p.N - 1u - j0);`),
     `  for (var i0 = 0u; i0 < p.N; i0 += ${L}u) {
     let i = min(i0 + lane, p.N - 1u);
     let okq = i0 + lane < p.N;`,
-    ...each(L, (r) => `    let pr${r} = select(0.0, P[pb + i * p.N + col${r}], okq);\n    let sr${r} = select(0.0, DS[gb + i * p.N + col${r}], okq);`),
+    ...each(R, (r) => `    let pr${r} = select(0.0, P[pb + i * p.N + col${r}], okq);\n    let sr${r} = select(0.0, DS[gb + i * p.N + col${r}], okq);`),
     `    let iin = min(${L}u, p.N - i0);
     for (var ii = 0u; ii < iin; ii++) {
       let qb = (tok0 + i0 + ii) * row3 + qOff;
       let xb = (gtok0 + i0 + ii) * p.D + qOff;`,
     ...each(S, (c) => `      let q${c} = ld_QKV(qb, el${c});\n      let x${c} = ld_DO(xb, el${c});`),
-    ...each(L, (r) => `      let pi${r} = vec4f(subgroupShuffle(pr${r}, ii));\n      let si${r} = vec4f(subgroupShuffle(sr${r}, ii));`),
-    ...grid2(L, S, (r, c) => `      dv${r}_${c} = fma(pi${r}, x${c}, dv${r}_${c});\n      dk${r}_${c} = fma(si${r}, q${c}, dk${r}_${c});`),
+    ...each(R, (r) => `      let pi${r} = vec4f(subgroupShuffle(pr${r}, ii));\n      let si${r} = vec4f(subgroupShuffle(sr${r}, ii));`),
+    ...grid2(R, S, (r, c) => `      dv${r}_${c} = fma(pi${r}, x${c}, dv${r}_${c});\n      dk${r}_${c} = fma(si${r}, q${c}, dk${r}_${c});`),
     '    }',
     '  }',
     '  let acc = (p.flags & 2u) != 0u;',
-    ...each(L, (r) => [
+    ...each(R, (r) => [
       `  if (j0 + ${r}u >= p.N) { return; }`,
       `  let kb${r} = (gtok0 + j0 + ${r}u) * row3 + p.D + h * p.hd;`,
       ...each(S, (c) => `  if (e${c} < p.hd) {

@@ -14,7 +14,7 @@ import type { GpuContext } from '../gpu/context.js';
 import type { Kernel } from '../gpu/kernel.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { ATTENTION_FLAGS, attentionVectorizable } from './attention-common.js';
-import { simdAttentionKernel, simdSlices, type SimdAttentionPart } from './attention-simd.js';
+import { simdAttentionKernel, simdKeyRows, simdSlices, type SimdAttentionPart } from './attention-simd.js';
 import { TILED_ROWS, tiledAttentionKernel, tiledHeadCapacity } from './attention-tiled.js';
 
 export interface FusedAttentionShape {
@@ -32,7 +32,8 @@ function kernelFor(ctx: GpuContext, part: SimdAttentionPart, hd: number): { kern
   const vec = attentionVectorizable(hd);
   if (ctx.kernelFamily === 'simd') {
     const lanes = ctx.info.subgroupMaxSize || 8;
-    return { kernel: simdAttentionKernel(part, lanes, simdSlices(hd, lanes), vec), rowsPerGroup: lanes };
+    const rowsPerGroup = part === 'grad_kv' ? simdKeyRows(lanes) : lanes;
+    return { kernel: simdAttentionKernel(part, lanes, simdSlices(hd, lanes), vec), rowsPerGroup };
   }
   return { kernel: tiledAttentionKernel(part, tiledHeadCapacity(hd), vec), rowsPerGroup: TILED_ROWS };
 }

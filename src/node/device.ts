@@ -12,6 +12,8 @@ export interface NodeContextOptions {
   dawnOptions?: string[];
   powerPreference?: GPUPowerPreference;
   kernelFamily?: KernelFamily;
+  /** See GpuContextOptions.fusedAttention (default true). */
+  fusedAttention?: boolean;
   /** Print the WGSL of each pipeline as it is compiled (also: env VITLENS_DUMP_WGSL=1). */
   dumpWgsl?: boolean;
   /**
@@ -61,6 +63,7 @@ export async function createNodeContext(options: NodeContextOptions = {}): Promi
     device,
     adapterInfo: adapter.info,
     kernelFamily: options.kernelFamily,
+    fusedAttention: options.fusedAttention,
     dumpWgsl: options.dumpWgsl ?? process.env.VITLENS_DUMP_WGSL === '1',
     waitForGpu: options.pacedWait ? pacedGpuWait : undefined,
     ownsDevice: true,

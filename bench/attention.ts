@@ -1,6 +1,7 @@
 /**
  * Fused attention against the matmul + softmax path it replaces, side by side in one process
- * (two contexts on the same adapter, interleaved rounds, so a busy machine moves both alike):
+ * (three contexts on the same adapter — fusedAttention 'forward' (the default), 'both', 'none' —
+ * interleaved rounds, so a busy machine moves them alike; times are medians and minima):
  *  - attention alone at deit_tiny's shape (197 tokens, 3 heads of 64): forward without and with
  *    the probabilities, and its gradient (from the tape, to qkv);
  *  - the whole forward of a deit_tiny-shaped model (random weights) at batch 1 and 8, plain and
@@ -26,13 +27,14 @@ const rounds = args.num('rounds', 5);
 const batches = args.nums('batches', [1, 8]);
 if (args.flag('cold-cache')) process.env.MESA_SHADER_CACHE_DISABLE = 'true';
 
-const variants = ['fused', 'matmuls'] as const;
+/** The contexts' `fusedAttention` settings: the default, the gradient fused too, neither. */
+const variants = ['forward', 'both', 'none'] as const;
 type Variant = (typeof variants)[number];
 const ctxs = new Map<Variant, GpuContext>();
-for (const v of variants) ctxs.set(v, await createNodeContext({ fusedAttention: v === 'fused', pacedWait: true }));
+for (const v of variants) ctxs.set(v, await createNodeContext({ fusedAttention: v, pacedWait: true }));
 const models = new Map(variants.map((v) => [v, randomModel(ctxs.get(v)!, name)]));
-const c = models.get('fused')!.config;
-const ctx0 = ctxs.get('fused')!;
+const c = models.get('none')!.config;
+const ctx0 = ctxs.get('none')!;
 console.log(`fused attention benchmark: ${name} (D=${c.embedDim}, heads ${c.numHeads}), adapter ${ctx0.info.name}, kernels: ${ctx0.kernelFamily}\n`);
 
 interface Case {
@@ -112,8 +114,8 @@ for (const B of batches) {
     logits.push(await r.logits!.read());
     r.release();
   }
-  const diff = logits[0].reduce((m, x, i) => Math.max(m, Math.abs(x - logits[1][i])), 0);
-  console.log(`b${B}: logits of the two paths differ by at most ${diff.toExponential(2)}`);
+  const diff = logits[0].reduce((m, x, i) => Math.max(m, Math.abs(x - logits[2][i])), 0);
+  console.log(`b${B}: logits of the fused and matmul paths differ by at most ${diff.toExponential(2)}`);
 }
 console.log();
 
@@ -141,17 +143,26 @@ for (let r = 0; r < rounds; r++) {
   }
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const cell = (k: Case, v: Variant) => {
+  const ts = times.get(`${k.name}/${v}`)!;
+  return `${fmtMs(median(ts))} (min ${fmtMs(Math.min(...ts))})`;
+};
+const ratio = (k: Case, v: Variant, f: (xs: number[]) => number) => (f(times.get(`${k.name}/${v}`)!) / f(times.get(`${k.name}/none`)!)).toFixed(2);
+const best = (xs: number[]) => Math.min(...xs);
 console.log(
   table(
-    ['case', 'fused', 'matmuls', 'fused / matmuls', 'dispatches fused / matmuls', 'first call fused / matmuls'],
-    cases.map((k) => {
-      const f = median(times.get(`${k.name}/fused`)!);
-      const m = median(times.get(`${k.name}/matmuls`)!);
-      return [k.name, fmtMs(f), fmtMs(m), `${(f / m).toFixed(2)}x`, `${dispatches.get(`${k.name}/fused`)} / ${dispatches.get(`${k.name}/matmuls`)}`, `${fmtMs(first.get(`${k.name}/fused`))} / ${fmtMs(first.get(`${k.name}/matmuls`))}`];
-    }),
+    ['case', ...variants.map((v) => `fused ${v}`), 'forward / none (median, min)', 'both / none (median, min)', 'dispatches (forward / both / none)', 'first call (forward / both / none)'],
+    cases.map((k) => [
+      k.name,
+      ...variants.map((v) => cell(k, v)),
+      `${ratio(k, 'forward', median)}x, ${ratio(k, 'forward', best)}x`,
+      `${ratio(k, 'both', median)}x, ${ratio(k, 'both', best)}x`,
+      variants.map((v) => dispatches.get(`${k.name}/${v}`)).join(' / '),
+      variants.map((v) => fmtMs(first.get(`${k.name}/${v}`))).join(' / '),
+    ]),
   ),
 );
-console.log(`\nmedians of ${rounds} interleaved rounds; ${ctxs.get('fused')!.pipelineCount} / ${ctxs.get('matmuls')!.pipelineCount} pipelines`);
+console.log(`\n${rounds} interleaved rounds; pipelines ${variants.map((v) => ctxs.get(v)!.pipelineCount).join(' / ')}`);
 for (const t of [...qkvs.values(), ...dOs.values()]) t.release();
 for (const m of inputs.values()) for (const t of m.values()) (t as Tensor).release();
 for (const m of models.values()) m.dispose();

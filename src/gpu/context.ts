@@ -17,6 +17,9 @@ import { Profiler, type KernelTiming } from './profiler.js';
 import { numel, Tensor, type DType } from './tensor.js';
 import type { ScalarType } from './uniforms.js';
 
+/** See GpuContextOptions.fusedAttention. */
+export type FusedAttention = 'forward' | 'both' | 'none';
+
 /** Which matmul/reduction kernels to use: `simd` for CPU Vulkan (lavapipe), `tiled` for GPUs. */
 export type KernelFamily = 'simd' | 'tiled';
 
@@ -27,10 +30,11 @@ export interface GpuContextOptions {
   /** Force a kernel family; default picks `simd` on software adapters with subgroups, else `tiled`. */
   kernelFamily?: KernelFamily;
   /**
-   * Attention as the fused kernels (src/kernels/attention.ts; default) or as the batched matmuls
-   * and softmax they replace (kept for comparison in benchmarks and tests).
+   * Which attention passes run as the fused kernels (src/kernels/attention.ts): 'forward'
+   * (default: measured faster on lavapipe), 'both' (the gradient too) or 'none' (the batched
+   * matmuls + softmax they replace, for comparison).
    */
-  fusedAttention?: boolean;
+  fusedAttention?: FusedAttention;
   /** Print (true) or hand over (callback) the WGSL of every pipeline when it is first compiled. */
   dumpWgsl?: boolean | ((label: string, code: string) => void);
   /** Wraps every wait on the GPU (Node uses this to avoid dawn.node's busy polling). */
@@ -93,7 +97,7 @@ export class GpuContext {
   readonly info: DeviceInfo;
   readonly kernelFamily: KernelFamily;
   /** See GpuContextOptions.fusedAttention. */
-  readonly fusedAttention: boolean;
+  readonly fusedAttention: FusedAttention;
   readonly pool: BufferPool;
   private readonly staging: BufferPool;
   private readonly pipelines = new Map<string, CompiledKernel>();
@@ -121,7 +125,7 @@ export class GpuContext {
     const info = options.adapterInfo ?? (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
     this.info = describeAdapter(info, device);
     this.kernelFamily = options.kernelFamily ?? (this.info.isSoftware && this.info.subgroups ? 'simd' : 'tiled');
-    this.fusedAttention = options.fusedAttention ?? true;
+    this.fusedAttention = options.fusedAttention ?? 'forward';
     if (this.kernelFamily === 'simd' && !this.info.subgroups) {
       throw new DeviceError('no-subgroups', "kernel family 'simd' needs the 'subgroups' feature, which this device was created without");
     }

@@ -38,7 +38,7 @@ export function simdSlices(hd: number, lanes: number): number {
  * rounded up to 4*lanes: deit/vit tiny to base all have hd 64, one pipeline) and vec4 access.
  */
 export function simdAttentionKernel(part: SimdAttentionPart, lanes: number, slices: number, vec: boolean): Kernel {
-  const key = `${part}-L${lanes}-s${slices}${vec ? '-v4' : ''}`;
+  const key = `${part}-L${lanes}-s${slices}${vec ? '-v4' : ''}${part === 'grad_kv' ? `-r${simdKeyRows(lanes)}` : `-k${KEYS_PER_LANE}`}`;
   let k = cache.get(key);
   if (!k) {
     k = GENERATORS[part](lanes, slices, vec, key);
@@ -49,11 +49,18 @@ export function simdAttentionKernel(part: SimdAttentionPart, lanes: number, slic
 
 /**
  * Key rows per grad_kv workgroup: half a subgroup, since each row holds two accumulators (dK
- * and dV); a full subgroup's 4*lanes*slices vec4 registers took lavapipe ~5x longer to compile.
+ * and dV). A full subgroup ran ~8 % faster on lavapipe but took twice as long to compile.
  */
 export function simdKeyRows(lanes: number): number {
   return Math.max(1, lanes / 2);
 }
+
+/**
+ * Keys per lane in one block of the forward: two, so that each query component broadcast
+ * (four shuffles on lavapipe) feeds two dot products and the online softmax's reductions and
+ * rescaling happen once per 2 * lanes keys.
+ */
+export const KEYS_PER_LANE = 2;
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const each = (n: number, line: (i: number) => string) => range(n).map(line);
@@ -76,6 +83,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) lane
 const NEG = '-0x1.fffffep+127f';
 
 function forward(L: number, S: number, vec: boolean, key: string): Kernel {
+  const K = KEYS_PER_LANE;
+  const rk = (line: (r: number, t: number) => string) => grid2(L, K, line);
   const body = [
     rowAccess('QKV', vec),
     rowAccess('O', vec, true),
@@ -91,32 +100,36 @@ function forward(L: number, S: number, vec: boolean, key: string): Kernel {
     ...sliceDecls(L, S),
     ...each(L, (r) => `  var m${r} = ${NEG};\n  var l${r} = 0.0;`),
     ...grid2(L, S, (r, c) => `  var o${r}_${c} = vec4f(0.0);`),
-    `  for (var j0 = 0u; j0 < p.N; j0 += ${L}u) {
-    let kBase = (tok0 + min(j0 + lane, p.N - 1u)) * row3 + kOff;`,
-    ...each(L, (r) => `    var s${r} = 0.0;`),
+    `  for (var j0 = 0u; j0 < p.N; j0 += ${K * L}u) {`,
+    // Key t of this lane: j0 + t * L + lane.
+    ...each(K, (t) => `    let kj${t} = j0 + ${t * L}u + lane;\n    let kBase${t} = (tok0 + min(kj${t}, p.N - 1u)) * row3 + kOff;`),
+    ...rk((r, t) => `    var s${r}_${t} = 0.0;`),
     `    for (var e = 0u; e < p.hd; e += 4u) {
-      let qt = ld_QKV(qBase, e);
-      let kt = ld_QKV(kBase, e);`,
-    ...each(L, (r) => `      s${r} += dot(subgroupBroadcast(qt, ${r}u), kt);`),
-    `    }
-    let valid = j0 + lane < p.N;`,
+      let qt = ld_QKV(qBase, e);`,
+    ...each(K, (t) => `      let kt${t} = ld_QKV(kBase${t}, e);`),
+    ...each(L, (r) => `      let q${r} = subgroupBroadcast(qt, ${r}u);\n${each(K, (t) => `      s${r}_${t} += dot(q${r}, kt${t});`).join('\n')}`),
+    '    }',
+    ...rk((r, t) => `    let x${r}_${t} = select(${NEG}, s${r}_${t} * p.scale, kj${t} < p.N);`),
     ...each(L, (r) => [
-      `    let x${r} = select(${NEG}, s${r} * p.scale, valid);`,
-      `    if (probs && valid && i0 + ${r}u < p.N) { P[pb + ${r}u * p.N + j0 + lane] = x${r}; }`,
-      `    let mn${r} = max(m${r}, subgroupMax(x${r}));`,
-      `    let pr${r} = exp(x${r} - mn${r});`,
+      ...each(K, (t) => `    if (probs && kj${t} < p.N && i0 + ${r}u < p.N) { P[pb + ${r}u * p.N + kj${t}] = x${r}_${t}; }`),
+      `    let mn${r} = max(m${r}, subgroupMax(${each(K, (t) => `x${r}_${t}`).reduce((acc, x) => `max(${acc}, ${x})`)}));`,
+      ...each(K, (t) => `    let pr${r}_${t} = exp(x${r}_${t} - mn${r});`),
       `    let cr${r} = exp(m${r} - mn${r});`,
-      `    l${r} = fma(l${r}, cr${r}, subgroupAdd(pr${r}));`,
+      `    l${r} = fma(l${r}, cr${r}, subgroupAdd(${each(K, (t) => `pr${r}_${t}`).join(' + ')}));`,
       `    m${r} = mn${r};`,
       ...each(S, (c) => `    o${r}_${c} *= cr${r};`),
     ].join('\n')),
-    `    let jn = min(${L}u, p.N - j0);
-    for (var jj = 0u; jj < jn; jj++) {
-      let vb = (tok0 + j0 + jj) * row3 + vOff;`,
-    ...each(S, (c) => `      let v${c} = ld_QKV(vb, el${c});`),
-    ...each(L, (r) => `      let pj${r} = vec4f(subgroupShuffle(pr${r}, jj));`),
-    ...grid2(L, S, (r, c) => `      o${r}_${c} = fma(pj${r}, v${c}, o${r}_${c});`),
-    '    }',
+    // The value rows of the block, key by key: its probabilities come from the key's lane.
+    ...each(K, (t) => [
+      `    let jt${t} = j0 + ${t * L}u;`,
+      `    let jn${t} = select(0u, min(${L}u, p.N - jt${t}), jt${t} < p.N);`,
+      `    for (var jj = 0u; jj < jn${t}; jj++) {`,
+      `      let vb = (tok0 + jt${t} + jj) * row3 + vOff;`,
+      ...each(S, (c) => `      let v${c} = ld_QKV(vb, el${c});`),
+      ...each(L, (r) => `      let pj${r} = vec4f(subgroupShuffle(pr${r}_${t}, jj));`),
+      ...grid2(L, S, (r, c) => `      o${r}_${c} = fma(pj${r}, v${c}, o${r}_${c});`),
+      '    }',
+    ].join('\n')),
     '  }',
     ...each(L, (r) => [
       `  if (i0 + ${r}u >= p.N) { return; }`,
@@ -143,6 +156,8 @@ function forward(L: number, S: number, vec: boolean, key: string): Kernel {
 }
 
 function gradQ(L: number, S: number, vec: boolean, key: string): Kernel {
+  const K = KEYS_PER_LANE;
+  const rk = (line: (r: number, t: number) => string) => grid2(L, K, line);
   const body = [
     rowAccess('QKV', vec),
     rowAccess('DO', vec),
@@ -168,29 +183,31 @@ function gradQ(L: number, S: number, vec: boolean, key: string): Kernel {
     ...each(L, (r) => `  let d${r} = subgroupBroadcast(dl, ${r}u);`),
     ...sliceDecls(L, S),
     ...grid2(L, S, (r, c) => `  var g${r}_${c} = vec4f(0.0);`),
-    `  for (var j0 = 0u; j0 < p.N; j0 += ${L}u) {
-    let vBase = (tok0 + min(j0 + lane, p.N - 1u)) * row3 + vOff;`,
-    ...each(L, (r) => `    var s${r} = 0.0;`),
+    `  for (var j0 = 0u; j0 < p.N; j0 += ${K * L}u) {`,
+    ...each(K, (t) => `    let kj${t} = j0 + ${t * L}u + lane;\n    let vBase${t} = (tok0 + min(kj${t}, p.N - 1u)) * row3 + vOff;`),
+    ...rk((r, t) => `    var s${r}_${t} = 0.0;`),
     `    for (var e = 0u; e < p.hd; e += 4u) {
-      let xt = ld_DO(xBase, e);
-      let vt = ld_QKV(vBase, e);`,
-    ...each(L, (r) => `      s${r} += dot(subgroupBroadcast(xt, ${r}u), vt);`),
-    `    }
-    let valid = j0 + lane < p.N;`,
-    ...each(L, (r) => `    var ds${r} = 0.0;
-    if (valid && i0 + ${r}u < p.N) {
-      let ix = ${r}u * p.N + j0 + lane;
-      ds${r} = P[pb + ix] * (s${r} - d${r});
-      DS[gb + ix] = ds${r};
-      if (writeDP) { DP[gb + ix] = s${r}; }
-    }`),
-    `    let jn = min(${L}u, p.N - j0);
-    for (var jj = 0u; jj < jn; jj++) {
-      let kb = (tok0 + j0 + jj) * row3 + kOff;`,
-    ...each(S, (c) => `      let k${c} = ld_QKV(kb, el${c});`),
-    ...each(L, (r) => `      let sj${r} = vec4f(subgroupShuffle(ds${r}, jj));`),
-    ...grid2(L, S, (r, c) => `      g${r}_${c} = fma(sj${r}, k${c}, g${r}_${c});`),
+      let xt = ld_DO(xBase, e);`,
+    ...each(K, (t) => `      let vt${t} = ld_QKV(vBase${t}, e);`),
+    ...each(L, (r) => `      let x${r} = subgroupBroadcast(xt, ${r}u);\n${each(K, (t) => `      s${r}_${t} += dot(x${r}, vt${t});`).join('\n')}`),
     '    }',
+    ...rk((r, t) => `    var ds${r}_${t} = 0.0;
+    if (kj${t} < p.N && i0 + ${r}u < p.N) {
+      let ix = ${r}u * p.N + kj${t};
+      ds${r}_${t} = P[pb + ix] * (s${r}_${t} - d${r});
+      DS[gb + ix] = ds${r}_${t};
+      if (writeDP) { DP[gb + ix] = s${r}_${t}; }
+    }`),
+    ...each(K, (t) => [
+      `    let jt${t} = j0 + ${t * L}u;`,
+      `    let jn${t} = select(0u, min(${L}u, p.N - jt${t}), jt${t} < p.N);`,
+      `    for (var jj = 0u; jj < jn${t}; jj++) {`,
+      `      let kb = (tok0 + jt${t} + jj) * row3 + kOff;`,
+      ...each(S, (c) => `      let k${c} = ld_QKV(kb, el${c});`),
+      ...each(L, (r) => `      let sj${r} = vec4f(subgroupShuffle(ds${r}_${t}, jj));`),
+      ...grid2(L, S, (r, c) => `      g${r}_${c} = fma(sj${r}, k${c}, g${r}_${c});`),
+      '    }',
+    ].join('\n')),
     '  }',
     '  let acc = (p.flags & 2u) != 0u;',
     ...each(L, (r) => [

@@ -4,7 +4,7 @@
  */
 import { create, globals } from 'webgpu';
 import { DeviceError } from '../errors.js';
-import { GpuContext, type KernelFamily } from '../gpu/context.js';
+import { GpuContext, type FusedAttention, type KernelFamily } from '../gpu/context.js';
 import { pacedGpuWait } from './wait.js';
 
 export interface NodeContextOptions {
@@ -12,8 +12,8 @@ export interface NodeContextOptions {
   dawnOptions?: string[];
   powerPreference?: GPUPowerPreference;
   kernelFamily?: KernelFamily;
-  /** See GpuContextOptions.fusedAttention (default true). */
-  fusedAttention?: boolean;
+  /** See GpuContextOptions.fusedAttention (default 'forward'). */
+  fusedAttention?: FusedAttention;
   /** Print the WGSL of each pipeline as it is compiled (also: env VITLENS_DUMP_WGSL=1). */
   dumpWgsl?: boolean;
   /**

@@ -1,7 +1,7 @@
 /**
  * The fused attention kernels (forward, grad_q + grad_kv) against their float64 CPU twins, in
  * both kernel families, on awkward shapes: 17, 50, 197 and 257 tokens (none a multiple of the
- * 8-row or 64-row blocks), 1, 3, 6 and 12 heads, head sizes 64, 48 and 32 (vec4 loads; at 48 the
+ * 8-row, 16-key or 64-row blocks), 1 token and exactly 16, 1, 3, 6 and 12 heads, head sizes 64, 48 and 32 (vec4 loads; at 48 the
  * lanes' second slices run past the head), 16 (lanes without an output slice), 7 and 5
  * (scalar loads, masked tails); two
  * images, two targets per image, accumulation into an existing dqkv, the optional P / dP.
@@ -36,6 +36,9 @@ const CASES: Case[] = [
   { B: 2, N: 17, H: 12, hd: 7, T: 2, matrices: true, accumulate: true },
   { B: 1, N: 50, H: 3, hd: 5, T: 1, matrices: false, accumulate: false },
   { B: 1, N: 17, H: 4, hd: 48, T: 1, matrices: true, accumulate: false },
+  // One token; exactly one 16-key block.
+  { B: 3, N: 1, H: 2, hd: 64, T: 2, matrices: true, accumulate: false },
+  { B: 1, N: 16, H: 3, hd: 32, T: 1, matrices: true, accumulate: true },
 ];
 
 describe.each(['simd', 'tiled'] as const)('fused attention (%s)', (family) => {

@@ -55,7 +55,9 @@ export function attention(op: OpContext, qkv: Tensor, s: AttentionShape, layer: 
     attentionByMatmuls(op, qkv, s, probs, out);
   }
   if (op.tape) {
-    op.tape.record(attentionOp, { inputs: [qkv], outputs: [out], saved: { qkv, probs: probs!, out }, attrs: { ...s, layer } });
+    // Only the fused gradient reads O (rowsum(dO * O) = rowsum(dP * P)).
+    const saved = { qkv, probs: probs!, out: ctx.fusedAttention === 'both' ? out : undefined };
+    op.tape.record(attentionOp, { inputs: [qkv], outputs: [out], saved, attrs: { ...s, layer } });
   }
   if (probs && !keepProbs && !op.tape) {
     probs.release();
@@ -85,7 +87,7 @@ function attentionByMatmuls(op: OpContext, qkv: Tensor, s: AttentionShape, probs
   });
 }
 
-export const attentionOp = defineOp<AttentionShape & { layer: number }, { qkv: Tensor; probs: Tensor; out: Tensor }>({
+export const attentionOp = defineOp<AttentionShape & { layer: number }, { qkv: Tensor; probs: Tensor; out?: Tensor }>({
   name: 'attention',
   gradTaps: { families: ['attn', 'scores'], layer: (a) => a.layer },
   backward: (rec, bw) => {
@@ -93,7 +95,7 @@ export const attentionOp = defineOp<AttentionShape & { layer: number }, { qkv: T
     const { B, N, H, D, layer } = rec.attrs;
     const { qkv, probs, out } = rec.saved;
     const dO = bw.gradOf(rec.outputs[0])!;
-    if (ctx.fusedAttention === 'both') {
+    if (out) {
       const dP = bw.wants(tapName('attn', layer)) ? ctx.empty([T, B, H, N, N]) : undefined;
       using dS = ctx.empty([T, B, H, N, N]);
       const { g: dqkv, accumulate } = bw.into(rec.inputs[0]);

@@ -19,6 +19,9 @@ import type { ScalarType } from './uniforms.js';
 import { adapterKey, tableMismatch, tileChooser, type AdapterKey, type Tile, type TileChooser, type TileQuery, type TileTable } from './tile-table.js';
 import { VERSION } from '../version.js';
 
+/** See GpuContextOptions.fusedAttention. */
+export type FusedAttention = 'forward' | 'both' | 'none';
+
 /** Which matmul/reduction kernels to use: `simd` for CPU Vulkan (lavapipe), `tiled` for GPUs. */
 export type KernelFamily = 'simd' | 'tiled';
 
@@ -28,6 +31,12 @@ export interface GpuContextOptions {
   adapterInfo?: GPUAdapterInfo;
   /** Force a kernel family; default picks `simd` on software adapters with subgroups, else `tiled`. */
   kernelFamily?: KernelFamily;
+  /**
+   * Which attention passes run as the fused kernels (src/kernels/attention.ts): 'forward'
+   * (default: measured faster on lavapipe), 'both' (the gradient too) or 'none' (the batched
+   * matmuls + softmax they replace, for comparison).
+   */
+  fusedAttention?: FusedAttention;
   /** Print (true) or hand over (callback) the WGSL of every pipeline when it is first compiled. */
   dumpWgsl?: boolean | ((label: string, code: string) => void);
   /** Wraps every wait on the GPU (Node uses this to avoid dawn.node's busy polling). */
@@ -94,6 +103,8 @@ export class GpuContext {
   readonly device: GPUDevice;
   readonly info: DeviceInfo;
   readonly kernelFamily: KernelFamily;
+  /** See GpuContextOptions.fusedAttention. */
+  readonly fusedAttention: FusedAttention;
   readonly pool: BufferPool;
   private readonly staging: BufferPool;
   private readonly pipelines = new Map<string, CompiledKernel>();
@@ -126,6 +137,7 @@ export class GpuContext {
     this.info = describeAdapter(info, device);
     this.adapter = adapterKey(info);
     this.kernelFamily = options.kernelFamily ?? (this.info.isSoftware && this.info.subgroups ? 'simd' : 'tiled');
+    this.fusedAttention = options.fusedAttention ?? 'forward';
     if (this.kernelFamily === 'simd' && !this.info.subgroups) {
       throw new DeviceError('no-subgroups', "kernel family 'simd' needs the 'subgroups' feature, which this device was created without");
     }

@@ -246,10 +246,12 @@ export class VisionTransformer {
       const qkv = linear(op, { x: y, M, weight: p('attn.qkv.weight'), bias: this.maybeParam(`blocks.${l}.attn.qkv.bias`) });
       y.release();
       this.tap(`qkv.${l}`, qkv, taps, points, select);
-      const { probs, out } = attention(op, qkv, { B, N, H: c.numHeads, D: c.embedDim }, l);
+      const { probs, out } = attention(op, qkv, { B, N, H: c.numHeads, D: c.embedDim }, l, tapMatches(select, `attn.${l}`));
       qkv.release();
-      this.tap(`attn.${l}`, probs, taps, points, select);
-      probs.release();
+      if (probs) {
+        this.tap(`attn.${l}`, probs, taps, points, select);
+        probs.release();
+      }
       const z1 = linear(op, { x: out, M, weight: p('attn.proj.weight'), bias: p('attn.proj.bias'), layerScale: this.maybeParam(`blocks.${l}.ls1.gamma`), residual: z });
       out.release();
       z.release();

@@ -4,7 +4,7 @@
  */
 import { create, globals } from 'webgpu';
 import { DeviceError } from '../errors.js';
-import { GpuContext, type KernelFamily } from '../gpu/context.js';
+import { GpuContext, type FusedAttention, type KernelFamily } from '../gpu/context.js';
 import { adapterKey, type TileTable } from '../gpu/tile-table.js';
 import { readCachedTileTable } from './tile-cache.js';
 import { pacedGpuWait } from './wait.js';
@@ -14,6 +14,8 @@ export interface NodeContextOptions {
   dawnOptions?: string[];
   powerPreference?: GPUPowerPreference;
   kernelFamily?: KernelFamily;
+  /** See GpuContextOptions.fusedAttention (default 'forward'). */
+  fusedAttention?: FusedAttention;
   /** Print the WGSL of each pipeline as it is compiled (also: env VITLENS_DUMP_WGSL=1). */
   dumpWgsl?: boolean;
   /**
@@ -87,6 +89,7 @@ export async function createNodeContext(options: NodeContextOptions = {}): Promi
     adapterInfo: adapter.info,
     tileTable: tilesFor(options, adapter.info, lanes),
     kernelFamily: options.kernelFamily,
+    fusedAttention: options.fusedAttention,
     dumpWgsl: options.dumpWgsl ?? process.env.VITLENS_DUMP_WGSL === '1',
     waitForGpu: options.pacedWait ? pacedGpuWait : undefined,
     ownsDevice: true,

@@ -135,8 +135,8 @@ const CHECKS: OpCheck[] = [
     name: 'attention (2 images, 3 heads, 5 tokens)',
     vars: [{ name: 'qkv', shape: [2 * 5, 3 * 12], data: rnd(13, [2 * 5, 3 * 12], 1.5) }],
     gpu: (op, t) => {
-      const { probs, out } = attention(op, t.qkv, { B: 2, N: 5, H: 3, D: 12 }, 0);
-      probs.release();
+      const { probs, out } = attention(op, t.qkv, { B: 2, N: 5, H: 3, D: 12 }, 0, false);
+      probs?.release();
       return out;
     },
     cpu: (v) => attentionCpu(v.qkv, 2, 5, 3, 12),

@@ -84,11 +84,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
     '  }',
     // Epilogue: per-column bias/scale loaded once; rows past M end the invocation (uniform,
     // rows only grow); columns past N are masked per lane.
-    '  let cb = c_base(z);\n  let rb = r_base(z);',
+    '  let cb = c_base(z);\n  let rb = r_base(z);\n  let ub = u_base(z);',
     ...outputs.map((c, i) => `  let col${i} = ${c.col};\n  let bias${i} = col_bias(col${i});\n  let scale${i} = col_scale(col${i});\n  let ok${i} = col${i} < p.N;`),
     ...rows((r) => [
       `  if (m0 + ${r}u >= p.M) { return; }`,
-      ...outputs.map((c, i) => `  if (ok${i}) { put(cb, rb, m0 + ${r}u, col${i}, finish(${c.value(r)}, bias${i}, scale${i})); }`),
+      ...outputs.map((c, i) => `  if (ok${i}) { put(cb, rb, ub, m0 + ${r}u, col${i}, ${c.value(r)}, bias${i}, scale${i}); }`),
     ]),
     '}',
   ];

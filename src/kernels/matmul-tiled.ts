@@ -70,9 +70,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   }
   let cb = c_base(z);
   let rb = r_base(z);
+  let ub = u_base(z);
   for (var i = 0u; i < ${R}u; i++) {
     for (var j = 0u; j < ${R}u; j++) {
-      store_c(cb, rb, m0 + lid.y + i * ${W}u, n0 + lid.x + j * ${W}u, acc[i][j]);
+      store_c(cb, rb, ub, m0 + lid.y + i * ${W}u, n0 + lid.x + j * ${W}u, acc[i][j]);
     }
   }
 }

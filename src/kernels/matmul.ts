@@ -3,7 +3,10 @@
  * attention product and their gradients go through:
  *
  *   C[z][m, n] = epilogue( alpha * sum_k A[z][m, k] * B[z][k, n] )
- *   epilogue(v) = ((v + bias[n]) |> gelu?) * scale[n] + R[z][m, n] (+ C[z][m, n] if accumulate)
+ *   epilogue(v) = ((v + bias[n]) |> gelu?) * scale[n] * gelu'(U[z][m, n])? + R[z][m, n] (+ C[z][m, n] if accumulate)
+ *
+ * and, with `preActivation`, U[z][m, n] = v + bias[n] (the value before the GELU) as a second
+ * output. U is either that output or the `geluGradOf` input, never both.
  *
  * Operands are views into larger buffers (offset, row/column strides), so Q, K and V are read
  * straight out of the fused qkv output and each head's output is written straight into its
@@ -62,9 +65,15 @@ export function matmul(ctx: GpuContext, o: MatmulOptions): void {
     (o.gelu ? EPILOGUE_FLAGS.gelu : 0) |
     (o.scale ? EPILOGUE_FLAGS.scale : 0) |
     (o.residual ? EPILOGUE_FLAGS.residual : 0) |
-    (o.accumulate ? EPILOGUE_FLAGS.accumulate : 0);
+    (o.accumulate ? EPILOGUE_FLAGS.accumulate : 0) |
+    (o.preActivation ? EPILOGUE_FLAGS.preActivation : 0) |
+    (o.geluGradOf ? EPILOGUE_FLAGS.geluGradOf : 0);
+  if (o.preActivation && o.geluGradOf) throw new Error('matmul: preActivation and geluGradOf share the U binding; give one');
   const r = o.residual;
+  const u = o.preActivation ?? o.geluGradOf;
   const dummy = ctx.empty([4]);
+  // U is bound read_write: it may not share a buffer with the read-only dummies.
+  const dummyU = u ? null : ctx.empty([4]);
   const params = {
     M: o.M, N: o.N, K: o.K, alpha: o.alpha ?? 1, flags, nz2,
     aOff: o.a.offset ?? 0, aRs: o.a.rowStride, aCs: o.a.colStride ?? 1, aS1: o.a.s1 ?? 0, aS2: o.a.s2 ?? 0, aMod: o.a.mod ?? NO_MOD,
@@ -72,15 +81,17 @@ export function matmul(ctx: GpuContext, o: MatmulOptions): void {
     cOff: o.c.offset ?? 0, cRs: o.c.rowStride, cS1: o.c.s1 ?? 0, cS2: o.c.s2 ?? 0, cMod: o.c.mod ?? NO_MOD,
     rOff: r?.offset ?? 0, rRs: r?.rowStride ?? 0, rS1: r?.s1 ?? 0, rS2: r?.s2 ?? 0, rMod: r?.mod ?? NO_MOD,
     biasOff: o.bias?.offset ?? 0, scaleOff: o.scale?.offset ?? 0,
+    uOff: u?.offset ?? 0, uRs: u?.rowStride ?? 0, uS1: u?.s1 ?? 0, uS2: u?.s2 ?? 0, uMod: u?.mod ?? NO_MOD,
   };
   const [tileM, tileN] = kernel.tile;
   const grid: [number, number, number] = [Math.ceil(o.N / tileN), Math.ceil(o.M / tileM), nz1 * nz2];
   ctx.dispatch(
     kernel.kernel,
-    [o.a.t, o.b.t, o.bias?.t ?? dummy, o.scale?.t ?? dummy, r?.t ?? dummy, o.c.t],
+    [o.a.t, o.b.t, o.bias?.t ?? dummy, o.scale?.t ?? dummy, r?.t ?? dummy, o.c.t, u?.t ?? dummyU!],
     params,
     grid,
     `${kernel.kernel.cacheKey} ${nz1 * nz2 > 1 ? `${nz1 * nz2}x` : ''}${o.M}x${o.K}x${o.N}`,
   );
   dummy.release();
+  dummyU?.release();
 }

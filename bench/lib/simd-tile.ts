@@ -21,9 +21,7 @@ export function simdTileMatmul(ctx: GpuContext, lanes: number, [TM, TN]: [number
   const grid: [number, number, number] = [Math.ceil(N / k.tile[1]), Math.ceil(M / k.tile[0]), 1];
   return () => {
     const unused = ctx.empty([4]); // bias, scale and residual bindings the flags leave unread
-    const unusedU = ctx.empty([4]); // the read_write U binding may not alias them
-    ctx.dispatch(k.kernel, [a, w, unused, unused, unused, c, unusedU], params, grid);
+    ctx.dispatch(k.kernel, [a, w, unused, unused, unused, c], params, grid);
     unused.release();
-    unusedU.release();
   };
 }

@@ -13,7 +13,29 @@ export const MatmulParams = uniformStruct({
   uOff: 'u32', uRs: 'u32', uS1: 'u32', uS2: 'u32', uMod: 'u32',
 });
 
-export const EPILOGUE_FLAGS = { bias: 1, gelu: 2, scale: 4, residual: 8, accumulate: 16, preActivation: 32, geluGradOf: 64 } as const;
+/** Epilogue steps switched by uniform flags: cheap, so one pipeline serves every combination. */
+export const EPILOGUE_FLAGS = { bias: 1, scale: 4, residual: 8, accumulate: 16 } as const;
+
+/**
+ * Epilogue steps compiled in, not switched by a flag: on lavapipe a flag-guarded GELU or gelu'
+ * in the unrolled epilogue still cost every matmul its price (measured: the plain input-gradient
+ * matmul of fc2 2x slower with gelu' behind a flag), so each activation is its own pipeline.
+ *   gelu       v = gelu(v)
+ *   gelu-pre   U = v, then v = gelu(v) (a recorded forward keeps the pre-activation)
+ *   gelu-grad  v *= gelu'(U) (the input gradient of an MLP's fc2 becomes fc1's pre-activation gradient)
+ */
+export type Activation = 'none' | 'gelu' | 'gelu-pre' | 'gelu-grad';
+
+/** The activation a matmul call needs. */
+export function activationOf(o: { gelu?: boolean; preActivation?: unknown; geluGradOf?: unknown }): Activation {
+  if (o.preActivation && o.geluGradOf) throw new Error('matmul: preActivation and geluGradOf share the U binding; give one');
+  if (o.preActivation && !o.gelu) throw new Error('matmul: preActivation is the value before the GELU; it needs gelu');
+  if (o.geluGradOf) return 'gelu-grad';
+  return o.gelu ? (o.preActivation ? 'gelu-pre' : 'gelu') : 'none';
+}
+
+/** Kernels with a U binding (the pre-activation output or the gelu' input). */
+export const usesU = (act: Activation) => act === 'gelu-pre' || act === 'gelu-grad';
 
 /**
  * Where a batched matrix sits in a flat buffer: element [z][m, n] of the batch z = z1 * nz2 + z2
@@ -73,19 +95,19 @@ export interface MatmulSpec<View extends MatrixStrides, Vector> {
 export type BLayout = 'kn4' | 'nk4' | 'strided';
 
 
-export const MATMUL_BINDINGS = (aType: string, bType: string): Binding[] => [
+export const MATMUL_BINDINGS = (aType: string, bType: string, act: Activation): Binding[] => [
   { name: 'A', access: 'read', type: aType },
   { name: 'B', access: 'read', type: bType },
   { name: 'BIAS', access: 'read' },
   { name: 'SCALE', access: 'read' },
   { name: 'R', access: 'read' },
   { name: 'C', access: 'read_write' },
-  // Written (preActivation) or read (geluGradOf); never both in one call.
-  { name: 'U', access: 'read_write' },
+  // Written (gelu-pre) or read (gelu-grad).
+  ...(usesU(act) ? [{ name: 'U', access: act === 'gelu-pre' ? ('read_write' as const) : ('read' as const) }] : []),
 ];
 
-export const MATMUL_HELPERS = /* wgsl */ `
-${GELU_WGSL}
+/** WGSL of the batch addressing and the epilogue for an activation. */
+export const matmulHelpers = (act: Activation) => /* wgsl */ `${act === 'none' ? '' : GELU_WGSL}
 fn batch_offset(z: u32, off: u32, s1: u32, s2: u32, md: u32) -> u32 {
   let z1 = z / p.nz2;
   let z2 = z % p.nz2;
@@ -95,7 +117,7 @@ fn a_base(z: u32) -> u32 { return batch_offset(z, p.aOff, p.aS1, p.aS2, p.aMod);
 fn b_base(z: u32) -> u32 { return batch_offset(z, p.bOff, p.bS1, p.bS2, p.bMod); }
 fn c_base(z: u32) -> u32 { return batch_offset(z, p.cOff, p.cS1, p.cS2, p.cMod); }
 fn r_base(z: u32) -> u32 { return batch_offset(z, p.rOff, p.rS1, p.rS2, p.rMod); }
-fn u_base(z: u32) -> u32 { return batch_offset(z, p.uOff, p.uS1, p.uS2, p.uMod); }
+${usesU(act) ? 'fn u_base(z: u32) -> u32 { return batch_offset(z, p.uOff, p.uS1, p.uS2, p.uMod); }' : 'fn u_base(z: u32) -> u32 { return 0u; }'}
 
 // Epilogue pieces for kernels that own whole columns (the simd family): a column's bias and
 // scale are loaded once, not once per output row.
@@ -111,11 +133,8 @@ fn col_scale(n: u32) -> f32 {
 // cb / rb / ub are c_base(z) / r_base(z) / u_base(z), computed once per invocation (integer
 // division has no SIMD form on CPUs). The flag tests are uniform: no divergence.
 fn put(cb: u32, rb: u32, ub: u32, m: u32, n: u32, acc: f32, bias: f32, scale: f32) {
-  var v = fma(acc, p.alpha, bias);
-  if ((p.flags & 32u) != 0u) { U[ub + m * p.uRs + n] = v; }
-  if ((p.flags & 2u) != 0u) { v = gelu(v); }
-  v *= scale;
-  if ((p.flags & 64u) != 0u) { v *= gelu_grad(U[ub + m * p.uRs + n]); }
+  var v = fma(acc, p.alpha, bias);${act === 'gelu-pre' ? '\n  U[ub + m * p.uRs + n] = v;' : ''}${act === 'gelu' || act === 'gelu-pre' ? '\n  v = gelu(v);' : ''}
+  v *= scale;${act === 'gelu-grad' ? '\n  v *= gelu_grad(U[ub + m * p.uRs + n]);' : ''}
   if ((p.flags & 8u) != 0u) { v += R[rb + m * p.rRs + n]; }
   let ci = cb + m * p.cRs + n;
   if ((p.flags & 16u) != 0u) { v += C[ci]; }

@@ -13,7 +13,7 @@
  * This reached 11-18 GFLOP/s on ViT shapes against 3-6 for shared-memory tilings.
  */
 import { defineKernel, type Kernel } from '../gpu/kernel.js';
-import { MATMUL_BINDINGS, MATMUL_HELPERS, MatmulParams, type BLayout } from './matmul-common.js';
+import { MATMUL_BINDINGS, matmulHelpers, MatmulParams, type Activation, type BLayout } from './matmul-common.js';
 import { SIMD_LAYOUTS, simdLayout, type SimdLayout } from './matmul-simd-layouts.js';
 
 export interface MatmulKernel {
@@ -25,15 +25,15 @@ export interface MatmulKernel {
 const cache = new Map<string, MatmulKernel>();
 
 /**
- * The kernel for a B layout, subgroup size and A vectorisation (everything its WGSL depends on,
- * the tile being fixed per layout). `vecA`: A's rows are contiguous and 16-byte aligned with
- * K % 4 == 0, so each lane loads its four k values of a row as one vec4.
+ * The kernel for a B layout, subgroup size, A vectorisation and epilogue activation (everything
+ * its WGSL depends on, the tile being fixed per layout). `vecA`: A's rows are contiguous and
+ * 16-byte aligned with K % 4 == 0, so each lane loads its four k values of a row as one vec4.
  */
-export function simdMatmulKernel(layout: BLayout, lanes: number, vecA: boolean): MatmulKernel {
-  const key = `${layout}-${lanes}-${vecA}`;
+export function simdMatmulKernel(layout: BLayout, lanes: number, vecA: boolean, act: Activation = 'none'): MatmulKernel {
+  const key = `${layout}-${lanes}-${vecA}-${act}`;
   let k = cache.get(key);
   if (!k) {
-    k = generateSimdMatmul(layout, SIMD_LAYOUTS[layout], lanes, vecA);
+    k = generateSimdMatmul(layout, SIMD_LAYOUTS[layout], lanes, vecA, act);
     cache.set(key, k);
   }
   return k;
@@ -48,7 +48,7 @@ export function buildSimdMatmul(layout: BLayout, LANES: number, TM: number, TN: 
  * The skeleton every layout shares: A tile rows per lane, the k loop (A loads, the layout's B
  * loads, broadcast of each A row and the layout's FMAs), and the epilogue.
  */
-function generateSimdMatmul(name: BLayout, layout: SimdLayout, LANES: number, vecA: boolean): MatmulKernel {
+function generateSimdMatmul(name: BLayout, layout: SimdLayout, LANES: number, vecA: boolean, act: Activation = 'none'): MatmulKernel {
   const { TM, TN } = layout;
   if (TM % LANES !== 0) throw new Error(`TM ${TM} must be a multiple of the subgroup size ${LANES}`);
   const Q = TM / LANES;
@@ -94,11 +94,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   ];
   const kernel = defineKernel({
     name: 'matmul_simd',
-    key: `${name}${vecA ? '-a4' : ''}-L${LANES}-${TM}x${TN}`,
+    key: `${name}${vecA ? '-a4' : ''}-L${LANES}-${TM}x${TN}${act === 'none' ? '' : `-${act}`}`,
     enables: ['subgroups'],
-    bindings: MATMUL_BINDINGS(vecA ? 'array<vec4f>' : 'array<f32>', layout.bType),
+    bindings: MATMUL_BINDINGS(vecA ? 'array<vec4f>' : 'array<f32>', layout.bType, act),
     params: MatmulParams,
-    body: MATMUL_HELPERS + L.join('\n'),
+    body: matmulHelpers(act) + L.join('\n'),
   });
   return { kernel, tile: [TM, layout.colsPerWorkgroup(LANES)] };
 }

@@ -20,7 +20,7 @@
  */
 import type { GpuContext } from '../gpu/context.js';
 import type { Tensor } from '../gpu/tensor.js';
-import { EPILOGUE_FLAGS, type BLayout, type MatmulSpec, type MatrixStrides } from './matmul-common.js';
+import { activationOf, EPILOGUE_FLAGS, usesU, type BLayout, type MatmulSpec, type MatrixStrides } from './matmul-common.js';
 import { simdMatmulKernel } from './matmul-simd.js';
 import { tiledMatmulKernel } from './matmul-tiled.js';
 
@@ -59,21 +59,16 @@ export function matmul(ctx: GpuContext, o: MatmulOptions): void {
   const nz2 = o.nz2 ?? 1;
   if (o.M === 0 || o.N === 0 || nz1 === 0 || nz2 === 0) return;
   const layout = chooseBLayout(o);
-  const kernel = ctx.kernelFamily === 'simd' ? simdMatmulKernel(layout, ctx.info.subgroupMaxSize || 8, vectorizableA(o)) : tiledMatmulKernel();
+  const act = activationOf(o);
+  const kernel = ctx.kernelFamily === 'simd' ? simdMatmulKernel(layout, ctx.info.subgroupMaxSize || 8, vectorizableA(o), act) : tiledMatmulKernel(act);
   const flags =
     (o.bias ? EPILOGUE_FLAGS.bias : 0) |
-    (o.gelu ? EPILOGUE_FLAGS.gelu : 0) |
     (o.scale ? EPILOGUE_FLAGS.scale : 0) |
     (o.residual ? EPILOGUE_FLAGS.residual : 0) |
-    (o.accumulate ? EPILOGUE_FLAGS.accumulate : 0) |
-    (o.preActivation ? EPILOGUE_FLAGS.preActivation : 0) |
-    (o.geluGradOf ? EPILOGUE_FLAGS.geluGradOf : 0);
-  if (o.preActivation && o.geluGradOf) throw new Error('matmul: preActivation and geluGradOf share the U binding; give one');
+    (o.accumulate ? EPILOGUE_FLAGS.accumulate : 0);
   const r = o.residual;
   const u = o.preActivation ?? o.geluGradOf;
   const dummy = ctx.empty([4]);
-  // U is bound read_write: it may not share a buffer with the read-only dummies.
-  const dummyU = u ? null : ctx.empty([4]);
   const params = {
     M: o.M, N: o.N, K: o.K, alpha: o.alpha ?? 1, flags, nz2,
     aOff: o.a.offset ?? 0, aRs: o.a.rowStride, aCs: o.a.colStride ?? 1, aS1: o.a.s1 ?? 0, aS2: o.a.s2 ?? 0, aMod: o.a.mod ?? NO_MOD,
@@ -87,11 +82,10 @@ export function matmul(ctx: GpuContext, o: MatmulOptions): void {
   const grid: [number, number, number] = [Math.ceil(o.N / tileN), Math.ceil(o.M / tileM), nz1 * nz2];
   ctx.dispatch(
     kernel.kernel,
-    [o.a.t, o.b.t, o.bias?.t ?? dummy, o.scale?.t ?? dummy, r?.t ?? dummy, o.c.t, u?.t ?? dummyU!],
+    [o.a.t, o.b.t, o.bias?.t ?? dummy, o.scale?.t ?? dummy, r?.t ?? dummy, o.c.t, ...(usesU(act) ? [u!.t] : [])],
     params,
     grid,
     `${kernel.kernel.cacheKey} ${nz1 * nz2 > 1 ? `${nz1 * nz2}x` : ''}${o.M}x${o.K}x${o.N}`,
   );
   dummy.release();
-  dummyU?.release();
 }

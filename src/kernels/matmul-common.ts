@@ -17,25 +17,24 @@ export const MatmulParams = uniformStruct({
 export const EPILOGUE_FLAGS = { bias: 1, scale: 4, residual: 8, accumulate: 16 } as const;
 
 /**
- * Epilogue steps compiled in, not switched by a flag: on lavapipe a flag-guarded GELU or gelu'
- * in the unrolled epilogue still cost every matmul its price (measured: the plain input-gradient
- * matmul of fc2 2x slower with gelu' behind a flag), so each activation is its own pipeline.
+ * Epilogue steps compiled in, not switched by a flag: on lavapipe a flag-guarded activation in
+ * the unrolled epilogue still costs every matmul its price (measured: fc2's plain input-gradient
+ * matmul ran 2x slower with a gelu' behind a flag), so each activation is its own pipeline.
  *   gelu       v = gelu(v)
  *   gelu-pre   U = v, then v = gelu(v) (a recorded forward keeps the pre-activation)
- *   gelu-grad  v *= gelu'(U) (the input gradient of an MLP's fc2 becomes fc1's pre-activation gradient)
+ * (A gelu' epilogue for the MLP's backward was measured too and dropped: the separate
+ * elementwise pass reads u contiguously, the epilogue gathered it, and the backward was slower.)
  */
-export type Activation = 'none' | 'gelu' | 'gelu-pre' | 'gelu-grad';
+export type Activation = 'none' | 'gelu' | 'gelu-pre';
 
 /** The activation a matmul call needs. */
-export function activationOf(o: { gelu?: boolean; preActivation?: unknown; geluGradOf?: unknown }): Activation {
-  if (o.preActivation && o.geluGradOf) throw new Error('matmul: preActivation and geluGradOf share the U binding; give one');
+export function activationOf(o: { gelu?: boolean; preActivation?: unknown }): Activation {
   if (o.preActivation && !o.gelu) throw new Error('matmul: preActivation is the value before the GELU; it needs gelu');
-  if (o.geluGradOf) return 'gelu-grad';
   return o.gelu ? (o.preActivation ? 'gelu-pre' : 'gelu') : 'none';
 }
 
-/** Kernels with a U binding (the pre-activation output or the gelu' input). */
-export const usesU = (act: Activation) => act === 'gelu-pre' || act === 'gelu-grad';
+/** Kernels with a U binding (the pre-activation output). */
+export const usesU = (act: Activation) => act === 'gelu-pre';
 
 /**
  * Where a batched matrix sits in a flat buffer: element [z][m, n] of the batch z = z1 * nz2 + z2
@@ -82,11 +81,7 @@ export interface MatmulSpec<View extends MatrixStrides, Vector> {
    * fc1's pre-activation for GELU's gradient without a separate GELU pass.
    */
   preActivation?: View;
-  /**
-   * Multiply by gelu'(U[z][m, n]) after the scale, before the residual (same layout rules as C):
-   * fc2's input gradient becomes fc1's pre-activation gradient without a separate pass.
-   */
-  geluGradOf?: View;
+
   /** Add into C's existing values (gradient accumulation). */
   accumulate?: boolean;
 }
@@ -102,8 +97,7 @@ export const MATMUL_BINDINGS = (aType: string, bType: string, act: Activation): 
   { name: 'SCALE', access: 'read' },
   { name: 'R', access: 'read' },
   { name: 'C', access: 'read_write' },
-  // Written (gelu-pre) or read (gelu-grad).
-  ...(usesU(act) ? [{ name: 'U', access: act === 'gelu-pre' ? ('read_write' as const) : ('read' as const) }] : []),
+  ...(usesU(act) ? [{ name: 'U', access: 'read_write' as const }] : []),
 ];
 
 /** WGSL of the batch addressing and the epilogue for an activation. */
@@ -134,7 +128,7 @@ fn col_scale(n: u32) -> f32 {
 // division has no SIMD form on CPUs). The flag tests are uniform: no divergence.
 fn put(cb: u32, rb: u32, ub: u32, m: u32, n: u32, acc: f32, bias: f32, scale: f32) {
   var v = fma(acc, p.alpha, bias);${act === 'gelu-pre' ? '\n  U[ub + m * p.uRs + n] = v;' : ''}${act === 'gelu' || act === 'gelu-pre' ? '\n  v = gelu(v);' : ''}
-  v *= scale;${act === 'gelu-grad' ? '\n  v *= gelu_grad(U[ub + m * p.uRs + n]);' : ''}
+  v *= scale;
   if ((p.flags & 8u) != 0u) { v += R[rb + m * p.rRs + n]; }
   let ci = cb + m * p.cRs + n;
   if ((p.flags & 16u) != 0u) { v += C[ci]; }

@@ -3,7 +3,7 @@
  * and float64 storage when given Float64Arrays (finite-difference checks).
  */
 type Data = Float32Array | Float64Array;
-import { geluGradRef, geluRef } from './gelu-math.js';
+import { geluRef } from './gelu-math.js';
 import type { MatmulSpec, MatrixStrides } from './matmul-common.js';
 
 export interface CpuMatrixView extends MatrixStrides {
@@ -35,7 +35,6 @@ export function matmulCpu(o: CpuMatmulOptions): void {
           if (o.preActivation) o.preActivation.data[base(o.preActivation, z1, z2) + m * o.preActivation.rowStride + n] = v;
           if (o.gelu) v = geluRef(v);
           if (o.scale) v *= o.scale.data[(o.scale.offset ?? 0) + n];
-          if (o.geluGradOf) v *= geluGradRef(o.geluGradOf.data[base(o.geluGradOf, z1, z2) + m * o.geluGradOf.rowStride + n]);
           if (o.residual) v += o.residual.data[base(o.residual, z1, z2) + m * o.residual.rowStride + n];
           const ci = cb + m * o.c.rowStride + n;
           if (o.accumulate) v += o.c.data[ci];

@@ -3,10 +3,10 @@
  * attention product and their gradients go through:
  *
  *   C[z][m, n] = epilogue( alpha * sum_k A[z][m, k] * B[z][k, n] )
- *   epilogue(v) = ((v + bias[n]) |> gelu?) * scale[n] * gelu'(U[z][m, n])? + R[z][m, n] (+ C[z][m, n] if accumulate)
+ *   epilogue(v) = ((v + bias[n]) |> gelu?) * scale[n] + R[z][m, n] (+ C[z][m, n] if accumulate)
  *
  * and, with `preActivation`, U[z][m, n] = v + bias[n] (the value before the GELU) as a second
- * output. U is either that output or the `geluGradOf` input, never both.
+ * output.
  *
  * Operands are views into larger buffers (offset, row/column strides), so Q, K and V are read
  * straight out of the fused qkv output and each head's output is written straight into its
@@ -67,7 +67,7 @@ export function matmul(ctx: GpuContext, o: MatmulOptions): void {
     (o.residual ? EPILOGUE_FLAGS.residual : 0) |
     (o.accumulate ? EPILOGUE_FLAGS.accumulate : 0);
   const r = o.residual;
-  const u = o.preActivation ?? o.geluGradOf;
+  const u = o.preActivation;
   const dummy = ctx.empty([4]);
   const params = {
     M: o.M, N: o.N, K: o.K, alpha: o.alpha ?? 1, flags, nz2,

@@ -56,6 +56,9 @@ describe.each(['simd', 'tiled'] as const)('row kernels (%s)', (family) => {
       layernorm(ctx, { x: xt, gamma: gt, beta: bt, y, rows, D: L, eps: 1e-6, stats });
       const ref = layernormCpu(x, g, b, rows, L, 1e-6);
       expect(maxAbsDiff(await y.read(), ref.y).max).toBeLessThan(2e-5);
+      const st = await stats.read();
+      expect(maxAbsDiff(st.filter((_, i) => i % 2 === 0), ref.mean).max).toBeLessThan(1e-6);
+      expect(maxAbsDiff(st.filter((_, i) => i % 2 === 1), ref.rstd).max).toBeLessThan(1e-5 * Math.max(...ref.rstd));
       const dy = randomArray(2 * rows * L, rand);
       const dyT = ctx.upload(dy);
       // Accumulating into a gradient already there.

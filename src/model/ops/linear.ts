@@ -98,12 +98,10 @@ export const linearOp = defineOp<LinearAttrs, { x?: Tensor; s?: Tensor }>({
   },
 });
 
-/** Where a linear gradient writes dx: added to `t` when `accumulate`; times gelu'(u) when `geluGradOf` is given. */
+/** Where a linear gradient writes dx: added to `t` when `accumulate`. */
 export interface LinearGradOut {
   t: Tensor;
   accumulate: boolean;
-  /** The pre-activation u [M, K] of a GELU that produced x (x = gelu(u)): dx becomes du. */
-  geluGradOf?: Tensor;
 }
 
 /**
@@ -119,16 +117,11 @@ export function linearGrad(bw: Backward, a: Omit<LinearAttrs, 'residual'>, dy: T
     ds = ctx.empty([T * M, N]);
     mulColumns(ctx, dy, layerScale.t, ds, T * M, N);
   }
-  // With gelu'(u) in the epilogue, the T targets are the batch (z1 = t) so that u, saved once
-  // for the batch of images, is read by every target (its batch stride is 0).
-  const byTarget = out.geluGradOf ? T : 1;
-  const rows = (T * M) / byTarget;
   matmul(ctx, {
-    M: rows, N: K, K: N, nz1: byTarget,
-    a: { t: ds, rowStride: N, s1: rows * N },
+    M: T * M, N: K, K: N,
+    a: { t: ds, rowStride: N },
     b: { t: weight.t, rowStride: K },
-    c: { t: out.t, rowStride: K, s1: rows * K },
-    geluGradOf: out.geluGradOf ? { t: out.geluGradOf, rowStride: K } : undefined,
+    c: { t: out.t, rowStride: K },
     accumulate: out.accumulate,
   });
   if (bw.weightGrads) {

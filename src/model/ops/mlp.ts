@@ -1,14 +1,15 @@
 /**
  * The transformer block's MLP as one op: z = fc2(gelu(fc1(x))) (* gamma) + r, timm's
  * `x + ls2(mlp(norm2(x)))` after the norm. One op rather than linear -> gelu -> linear so that
- * GELU costs no pass of its own in either direction:
- *   forward   fc1's epilogue applies GELU and, when recording, also stores the pre-activation u;
- *   backward  fc2's input-gradient matmul multiplies by gelu'(u) in its epilogue, so it writes
- *             du directly (dh is never materialised).
+ * a recorded forward costs no GELU pass of its own: fc1's epilogue applies GELU and also stores
+ * the pre-activation u the gradient needs. The backward keeps GELU's gradient as its own
+ * elementwise pass (du = dh * gelu'(u)): folded into fc2's input-gradient epilogue it gathered u
+ * and measured slower on lavapipe (docs/design.md, "What is fused").
  * Parameter gradients are those of the two linear layers (linear.ts `linearGrad`), with h and x
  * kept for dW only when they are asked for.
  */
 import type { Tensor } from '../../gpu/tensor.js';
+import { geluBackward } from '../../kernels/elementwise.js';
 import { defineOp } from './define.js';
 import { linearForward, linearGrad } from './linear.js';
 import type { OpContext, Param } from './types.js';
@@ -63,8 +64,11 @@ export const mlpOp = defineOp<MlpAttrs, { u: Tensor; x?: Tensor; h?: Tensor; s?:
     const { u, x, h, s } = rec.saved;
     const z = rec.outputs[0];
     if (residual) bw.passThrough(residual, z);
+    const dh = bw.ctx.empty([bw.T * M, H]);
+    linearGrad(bw, { M, N, K: H, ...fc2, layerScale }, bw.gradOf(z)!, { x: h, s }, { t: dh, accumulate: false });
     const du = bw.ctx.empty([bw.T * M, H]);
-    linearGrad(bw, { M, N, K: H, ...fc2, layerScale }, bw.gradOf(z)!, { x: h, s }, { t: du, accumulate: false, geluGradOf: u });
+    geluBackward(bw.ctx, dh, u, du, bw.T * M * H, M * H);
+    dh.release();
     const dx = bw.into(rec.inputs[0]);
     linearGrad(bw, { M, N: H, K: D, ...fc1, layerScale: null }, du, { x }, { t: dx.g, accumulate: dx.accumulate });
     du.release();

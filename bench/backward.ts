@@ -98,12 +98,14 @@ for (const cs of cases) {
 
 const ours = new Map<string, { median: number; min: number; max: number }>();
 const counts = new Map<string, string>();
+const dispatchCount = new Map<string, number>();
 for (const B of batches) {
   for (const cs of cases) {
     const d0 = ctx.dispatches;
     const s0 = ctx.submits;
     await cs.run(B)();
     counts.set(`${cs.key}/b${B}`, `${ctx.dispatches - d0} / ${ctx.submits - s0}`);
+    dispatchCount.set(`${cs.key}/b${B}`, ctx.dispatches - d0);
     const n = B === 1 ? reps : Math.max(2, Math.ceil(reps / 2));
     ours.set(`${cs.key}/b${B}`, await timeMs(cs.run(B), n, 0));
   }
@@ -152,6 +154,11 @@ for (const B of batches) {
     `; ${T} targets: whole call ${fmtRatio(med(`fwdbwd_t${T}/b${B}`), med(`fwdbwd/b${B}`))} of 1 target, backward ${fmtRatio(bwdT, bwd)}` +
     (tbT && tb ? ` (PyTorch ${fmtRatio(tm(`fwdbwd_t${T}/b${B}`), tm(`fwdbwd/b${B}`))}, backward ${fmtRatio(tbT, tb)})` : '') +
     `; ${(forwardFlops(c, B) / med(`fwd/b${B}`)! / 1e6).toFixed(1)} GFLOP/s forward`,
+  );
+  const d = (k: string) => dispatchCount.get(`${k}/b${B}`)!;
+  console.log(
+    `batch ${B}: dispatches per forward ${d('fwd')}, recording the tape ${d('fwdtape')}; per backward (fwd+bwd minus fwd with tape) ` +
+    `${d('fwdbwd') - d('fwdtape')} to the pixels, ${d('fwdbwd_last') - d('fwdtape')} to ${last} only`,
   );
 }
 

@@ -36,7 +36,16 @@ const t0 = performance.now();
 await run(1)();
 const first = performance.now() - t0;
 const warm = await medianMs(run(1), 3, 0);
-console.log(`first forward (pipeline creation + shader JIT): ${fmtMs(first)}; ${ctx.pipelineCount} pipelines; compile overhead ≈ ${fmtMs(first - warm)}\n`);
+console.log(`first forward (pipeline creation + shader JIT): ${fmtMs(first)}; ${ctx.pipelineCount} pipelines; compile overhead ≈ ${fmtMs(first - warm)}`);
+// Dispatches of one forward (per-dispatch cost on lavapipe: PLATFORM.md), plain and recording the tape.
+const dispatchesOf = async (record: boolean) => {
+  const d0 = ctx.dispatches;
+  const r = model.forward(inputs.get(1)!, { record });
+  await r.logits!.read();
+  r.release();
+  return ctx.dispatches - d0;
+};
+console.log(`dispatches per forward: ${await dispatchesOf(false)}; recording the tape: ${await dispatchesOf(true)}\n`);
 
 const ours = new Map<number, number>();
 for (const B of batches) ours.set(B, await medianMs(run(B), B === 1 ? reps : Math.max(3, Math.ceil(reps / 2))));

@@ -22,7 +22,7 @@ export { loadModelFromBytes, loadModelFromConfig } from './model/load.js';
 export { imageBatch, inputTensor } from './model/input.js';
 export { classify, logitsOf, topK, softmax, type Prediction } from './model/predict.js';
 export { gradients, type GradientRequest, type GradientResult } from './model/gradients.js';
-export { classTarget, probTarget, conceptTarget, type Target } from './model/targets.js';
+export { classTarget, probTarget, conceptTarget, rankTarget, type Target } from './model/targets.js';
 export { tapMatches, type TapSelector } from './model/taps.js';
 
 export { getLimits, setLimits, parseLimits, DEFAULT_LIMITS, type Limits } from './io/limits.js';

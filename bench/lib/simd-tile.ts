@@ -16,6 +16,7 @@ export function simdTileMatmul(ctx: GpuContext, lanes: number, [TM, TN]: [number
     bOff: 0, bRs: 1, bCs: K, bS1: 0, bS2: 0, bMod: 0xffffffff,
     cOff: 0, cRs: N, cS1: 0, cS2: 0, cMod: 0xffffffff,
     rOff: 0, rRs: 0, rS1: 0, rS2: 0, rMod: 0xffffffff, biasOff: 0, scaleOff: 0,
+    uOff: 0, uRs: 0, uS1: 0, uS2: 0, uMod: 0xffffffff,
   } satisfies Record<keyof typeof MatmulParams.fields, number>;
   const grid: [number, number, number] = [Math.ceil(N / k.tile[1]), Math.ceil(M / k.tile[0]), 1];
   return () => {

@@ -9,16 +9,17 @@ import { InputError } from '../errors.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { tokenDot } from '../kernels/explain/token-dot.js';
 import { gradients } from '../model/gradients.js';
-import { classTarget, conceptTarget, type Target } from '../model/targets.js';
+import { conceptTarget, type Target } from '../model/targets.js';
 import type { VisionTransformer } from '../model/vit.js';
 import { readMaps, type ExplanationMaps } from './maps.js';
-import { resolveClasses, type ClassSpec } from './class-specs.js';
+import { classTargets, type ClassSpec } from './class-specs.js';
 import { tapOf, type ForwardTaps, type TargetGradients } from './sources.js';
 
-async function cdamFor(model: VisionTransformer, images: Tensor, targets: Target[], method: string): Promise<ExplanationMaps> {
+async function cdamFor(model: VisionTransformer, images: Tensor, targets: Target[], method: string, withClasses = false): Promise<ExplanationMaps> {
   const last = cdamTap(model);
   using g = gradients(model, images, targets, { taps: [last], grads: [last] });
-  return await cdamFrom(model, g.forward, g, method);
+  const maps = await cdamFrom(model, g.forward, g, method);
+  return withClasses ? { ...maps, classes: await g.classIds() } : maps;
 }
 
 /** The tap CDAM reads (forward tensor and gradient): the last block's norm1 output. */
@@ -42,9 +43,7 @@ export async function cdamFrom(model: VisionTransformer, fwd: ForwardTaps, g: Ta
 
 /** Class-based CDAM for each class spec (several classes in one backward). */
 export async function cdam(model: VisionTransformer, images: Tensor, classes: ClassSpec | readonly ClassSpec[]): Promise<ExplanationMaps> {
-  const ids = await resolveClasses(model, images, classes);
-  const out = await cdamFor(model, images, ids.map((c) => classTarget(c)), 'cdam');
-  return { ...out, classes: ids };
+  return cdamFor(model, images, classTargets(model, images, classes), 'cdam', true);
 }
 
 /**

@@ -16,11 +16,10 @@
 import type { Tensor } from '../gpu/tensor.js';
 import { fuseHeads } from '../kernels/explain/fuse-heads.js';
 import { gradients } from '../model/gradients.js';
-import { classTarget } from '../model/targets.js';
 import type { VisionTransformer } from '../model/vit.js';
 import { maxNormalize, readMaps, requireClassToken, type ExplanationMaps } from './maps.js';
 import { chainClsRow, checkDiscardRatio, discardAndNormalize } from './rollout.js';
-import { resolveClasses, type ClassSpec } from './class-specs.js';
+import { classTargets, type ClassSpec } from './class-specs.js';
 import { tapOf, type ForwardTaps, type TargetGradients } from './sources.js';
 
 export interface GradRolloutOptions {
@@ -32,8 +31,8 @@ export interface GradRolloutOptions {
 export async function gradientRollout(model: VisionTransformer, images: Tensor, classes: ClassSpec | readonly ClassSpec[], opts: GradRolloutOptions = {}): Promise<ExplanationMaps> {
   requireClassToken(model, 'gradient rollout');
   checkDiscardRatio(opts.discardRatio ?? 0.9);
-  const ids = await resolveClasses(model, images, classes);
-  using g = gradients(model, images, ids.map((c) => classTarget(c)), { taps: ['attn.*'], grads: [gradRolloutGrads(opts)] });
+  using g = gradients(model, images, classTargets(model, images, classes), { taps: ['attn.*'], grads: [gradRolloutGrads(opts)] });
+  const ids = await g.classIds();
   return await gradRolloutFrom(model, g.forward, g, ids, opts);
 }
 

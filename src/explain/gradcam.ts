@@ -9,10 +9,9 @@ import type { Tensor } from '../gpu/tensor.js';
 import { matmul } from '../kernels/matmul.js';
 import { meanRows } from '../kernels/rows.js';
 import { gradients } from '../model/gradients.js';
-import { classTarget } from '../model/targets.js';
 import type { VisionTransformer } from '../model/vit.js';
 import { minMaxScale, readMaps, type ExplanationMaps } from './maps.js';
-import { resolveClasses, type ClassSpec } from './class-specs.js';
+import { classTargets, type ClassSpec } from './class-specs.js';
 import { tapOf, type ForwardTaps, type TargetGradients } from './sources.js';
 
 export interface GradCamMaps extends ExplanationMaps {
@@ -22,9 +21,9 @@ export interface GradCamMaps extends ExplanationMaps {
 }
 
 export async function gradCam(model: VisionTransformer, images: Tensor, classes: ClassSpec | readonly ClassSpec[]): Promise<GradCamMaps> {
-  const ids = await resolveClasses(model, images, classes);
   const last = gradCamTap(model);
-  using g = gradients(model, images, ids.map((c) => classTarget(c)), { taps: [last], grads: [last] });
+  using g = gradients(model, images, classTargets(model, images, classes), { taps: [last], grads: [last] });
+  const ids = await g.classIds();
   return await gradCamFrom(model, g.forward, g, ids);
 }
 

@@ -7,17 +7,16 @@
 import type { Tensor } from '../gpu/tensor.js';
 import { fuseHeads } from '../kernels/explain/fuse-heads.js';
 import { gradients } from '../model/gradients.js';
-import { classTarget } from '../model/targets.js';
 import type { VisionTransformer } from '../model/vit.js';
 import { readMaps, requireClassToken, type ExplanationMaps } from './maps.js';
 import { chainClsRow } from './rollout.js';
-import { resolveClasses, type ClassSpec } from './class-specs.js';
+import { classTargets, type ClassSpec } from './class-specs.js';
 import { tapOf, type ForwardTaps, type TargetGradients } from './sources.js';
 
 export async function relevance(model: VisionTransformer, images: Tensor, classes: ClassSpec | readonly ClassSpec[]): Promise<ExplanationMaps> {
   requireClassToken(model, 'relevance');
-  const ids = await resolveClasses(model, images, classes);
-  using g = gradients(model, images, ids.map((c) => classTarget(c)), { taps: ['attn.*'], grads: ['attn.*'] });
+  using g = gradients(model, images, classTargets(model, images, classes), { taps: ['attn.*'], grads: ['attn.*'] });
+  const ids = await g.classIds();
   return await relevanceFrom(model, g.forward, g, ids);
 }
 

@@ -23,7 +23,7 @@ import type { VisionTransformer } from '../model/vit.js';
 import { chunkSize, type ProgressFn } from './chunks.js';
 import { normalizedFill } from './baselines.js';
 import { pixelMaps, type PixelMaps } from './pixel-maps.js';
-import { resolveClasses, type ClassSpec } from './class-specs.js';
+import { classTargets, resolveClasses, type ClassSpec } from './class-specs.js';
 import { tapOf, type TargetGradients } from './sources.js';
 
 /** Integrated gradients' result: pixel maps and how far their sum is from F(x) - F(baseline). */
@@ -32,10 +32,11 @@ export interface IntegratedGradientsMaps extends PixelMaps {
   completenessGap: number[][];
 }
 
-/** Gradients of the targets' logits w.r.t. the input, [T][B] of C*H*W. */
-async function inputGradients(model: VisionTransformer, images: Tensor, ids: number[][]): Promise<Float32Array[][]> {
-  using g = gradients(model, images, ids.map((c) => classTarget(c)), { grads: ['input'] });
-  return await inputGradientsOf(g, images.shape[0]);
+/** Gradients of the class specs' logits w.r.t. the input, [T][B] of C*H*W, and the classes explained. */
+async function inputGradients(model: VisionTransformer, images: Tensor, classes: ClassSpec | readonly ClassSpec[]): Promise<{ grads: Float32Array[][]; ids: number[][] }> {
+  using g = gradients(model, images, classTargets(model, images, classes), { grads: ['input'] });
+  const ids = await g.classIds();
+  return { grads: await inputGradientsOf(g, images.shape[0]), ids };
 }
 
 /** The `input` gradients of T targets, split per [t][b] (C*H*W each). */
@@ -51,8 +52,8 @@ function shapeOf(images: Tensor): [number, number, number] {
 
 /** |d score / d x| (or the signed gradient with `abs: false`) on the pixel grid. */
 export async function saliency(model: VisionTransformer, images: Tensor, classes: ClassSpec | readonly ClassSpec[], opts: { abs?: boolean } = {}): Promise<PixelMaps> {
-  const ids = await resolveClasses(model, images, classes);
-  return saliencyFrom(images, await inputGradients(model, images, ids), ids, opts);
+  const { grads, ids } = await inputGradients(model, images, classes);
+  return saliencyFrom(images, grads, ids, opts);
 }
 
 /** saliency from the targets' input gradients ([t][b] of C*H*W). */
@@ -63,8 +64,8 @@ export function saliencyFrom(images: Tensor, grads: Float32Array[][], ids: numbe
 
 /** Gradient times input on the pixel grid (signed). */
 export async function gradientTimesInput(model: VisionTransformer, images: Tensor, classes: ClassSpec | readonly ClassSpec[]): Promise<PixelMaps> {
-  const ids = await resolveClasses(model, images, classes);
-  return gradientTimesInputFrom(images, await images.read(), await inputGradients(model, images, ids), ids);
+  const { grads, ids } = await inputGradients(model, images, classes);
+  return gradientTimesInputFrom(images, await images.read(), grads, ids);
 }
 
 /** gradientTimesInput from the images' values and the targets' input gradients ([t][b] of C*H*W). */

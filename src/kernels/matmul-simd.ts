@@ -13,7 +13,7 @@
  * This reached 11-18 GFLOP/s on ViT shapes against 3-6 for shared-memory tilings.
  */
 import { defineKernel, type Kernel } from '../gpu/kernel.js';
-import { MATMUL_BINDINGS, MATMUL_HELPERS, MatmulParams, type BLayout } from './matmul-common.js';
+import { MATMUL_BINDINGS, matmulHelpers, MatmulParams, type Activation, type BLayout } from './matmul-common.js';
 import { SIMD_LAYOUTS, simdLayout, type SimdLayout } from './matmul-simd-layouts.js';
 
 export interface MatmulKernel {
@@ -25,18 +25,27 @@ export interface MatmulKernel {
 const cache = new Map<string, MatmulKernel>();
 
 /**
- * The kernel for a B layout, subgroup size, A vectorisation and tile (everything its WGSL
- * depends on; the tile defaults to the layout's, a tuned table may pick another). `vecA`: A's
- * rows are contiguous and 16-byte aligned with K % 4 == 0, so each lane loads its four k values
- * of a row as one vec4.
+/** What a simd kernel is specialised on besides its layout: both default to the plain kernel. */
+export interface SimdKernelVariant {
+  /** Activation compiled into the epilogue (default none). */
+  act?: Activation;
+  /** [TM, TN] rows x columns per subgroup; default the layout's (a tuned table may pick another). */
+  tile?: readonly [number, number];
+}
+
+/**
+ * The kernel for a B layout, subgroup size, A vectorisation, epilogue activation and tile
+ * (everything its WGSL depends on). `vecA`: A's rows are contiguous and 16-byte aligned with
+ * K % 4 == 0, so each lane loads its four k values of a row as one vec4.
  */
-export function simdMatmulKernel(layout: BLayout, lanes: number, vecA: boolean, tile?: readonly [number, number]): MatmulKernel {
+export function simdMatmulKernel(layout: BLayout, lanes: number, vecA: boolean, variant: SimdKernelVariant = {}): MatmulKernel {
+  const { act = 'none', tile } = variant;
   const base = SIMD_LAYOUTS[layout];
   const [TM, TN] = tile ?? [base.TM, base.TN];
-  const key = `${layout}-${lanes}-${vecA}-${TM}x${TN}`;
+  const key = `${layout}-${lanes}-${vecA}-${act}-${TM}x${TN}`;
   let k = cache.get(key);
   if (!k) {
-    k = generateSimdMatmul(layout, tile ? simdLayout(layout, TM, TN) : base, lanes, vecA);
+    k = generateSimdMatmul(layout, tile ? simdLayout(layout, TM, TN) : base, lanes, vecA, act);
     cache.set(key, k);
   }
   return k;
@@ -51,7 +60,7 @@ export function buildSimdMatmul(layout: BLayout, LANES: number, TM: number, TN: 
  * The skeleton every layout shares: A tile rows per lane, the k loop (A loads, the layout's B
  * loads, broadcast of each A row and the layout's FMAs), and the epilogue.
  */
-function generateSimdMatmul(name: BLayout, layout: SimdLayout, LANES: number, vecA: boolean): MatmulKernel {
+function generateSimdMatmul(name: BLayout, layout: SimdLayout, LANES: number, vecA: boolean, act: Activation = 'none'): MatmulKernel {
   const { TM, TN } = layout;
   if (TM % LANES !== 0) throw new Error(`TM ${TM} must be a multiple of the subgroup size ${LANES}`);
   const Q = TM / LANES;
@@ -87,21 +96,21 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
     '  }',
     // Epilogue: per-column bias/scale loaded once; rows past M end the invocation (uniform,
     // rows only grow); columns past N are masked per lane.
-    '  let cb = c_base(z);\n  let rb = r_base(z);',
+    '  let cb = c_base(z);\n  let rb = r_base(z);\n  let ub = u_base(z);',
     ...outputs.map((c, i) => `  let col${i} = ${c.col};\n  let bias${i} = col_bias(col${i});\n  let scale${i} = col_scale(col${i});\n  let ok${i} = col${i} < p.N;`),
     ...rows((r) => [
       `  if (m0 + ${r}u >= p.M) { return; }`,
-      ...outputs.map((c, i) => `  if (ok${i}) { put(cb, rb, m0 + ${r}u, col${i}, finish(${c.value(r)}, bias${i}, scale${i})); }`),
+      ...outputs.map((c, i) => `  if (ok${i}) { put(cb, rb, ub, m0 + ${r}u, col${i}, ${c.value(r)}, bias${i}, scale${i}); }`),
     ]),
     '}',
   ];
   const kernel = defineKernel({
     name: 'matmul_simd',
-    key: `${name}${vecA ? '-a4' : ''}-L${LANES}-${TM}x${TN}`,
+    key: `${name}${vecA ? '-a4' : ''}-L${LANES}-${TM}x${TN}${act === 'none' ? '' : `-${act}`}`,
     enables: ['subgroups'],
-    bindings: MATMUL_BINDINGS(vecA ? 'array<vec4f>' : 'array<f32>', layout.bType),
+    bindings: MATMUL_BINDINGS(vecA ? 'array<vec4f>' : 'array<f32>', layout.bType, act),
     params: MatmulParams,
-    body: MATMUL_HELPERS + L.join('\n'),
+    body: matmulHelpers(act) + L.join('\n'),
   });
   return { kernel, tile: [TM, layout.colsPerWorkgroup(LANES)] };
 }

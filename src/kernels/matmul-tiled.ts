@@ -5,7 +5,7 @@
  * on a GPU the loads are coalesced where the layout allows and the arithmetic dominates.
  */
 import { defineKernel } from '../gpu/kernel.js';
-import { MATMUL_BINDINGS, MATMUL_HELPERS, MatmulParams } from './matmul-common.js';
+import { MATMUL_BINDINGS, matmulHelpers, MatmulParams, type Activation } from './matmul-common.js';
 import type { MatmulKernel } from './matmul-simd.js';
 
 const T = 64; // tile edge
@@ -13,19 +13,21 @@ const BK = 16; // k slice
 const W = 16; // workgroup edge
 const R = T / W; // outputs per invocation per axis
 
-let cached: MatmulKernel | null = null;
+const cache = new Map<Activation, MatmulKernel>();
 
-export function tiledMatmulKernel(): MatmulKernel {
-  if (cached) return cached;
-  cached = {
+/** The kernel for an epilogue activation (the only thing its WGSL depends on). */
+export function tiledMatmulKernel(act: Activation = 'none'): MatmulKernel {
+  const hit = cache.get(act);
+  if (hit) return hit;
+  const made: MatmulKernel = {
     tile: [T, T],
     kernel: defineKernel({
       name: 'matmul_tiled',
-      key: `${T}x${T}x${BK}`,
-      bindings: MATMUL_BINDINGS('array<f32>', 'array<f32>'),
+      key: `${T}x${T}x${BK}${act === 'none' ? '' : `-${act}`}`,
+      bindings: MATMUL_BINDINGS('array<f32>', 'array<f32>', act),
       params: MatmulParams,
       body: /* wgsl */ `
-${MATMUL_HELPERS}
+${matmulHelpers(act)}
 var<workgroup> As: array<array<f32, ${T}>, ${BK}>;
 var<workgroup> Bs: array<array<f32, ${T}>, ${BK}>;
 
@@ -70,14 +72,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   }
   let cb = c_base(z);
   let rb = r_base(z);
+  let ub = u_base(z);
   for (var i = 0u; i < ${R}u; i++) {
     for (var j = 0u; j < ${R}u; j++) {
-      store_c(cb, rb, m0 + lid.y + i * ${W}u, n0 + lid.x + j * ${W}u, acc[i][j]);
+      store_c(cb, rb, ub, m0 + lid.y + i * ${W}u, n0 + lid.x + j * ${W}u, acc[i][j]);
     }
   }
 }
 `,
     }),
   };
-  return cached;
+  cache.set(act, made);
+  return made;
 }

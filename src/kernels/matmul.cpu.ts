@@ -32,6 +32,7 @@ export function matmulCpu(o: CpuMatmulOptions): void {
           for (let k = 0; k < o.K; k++) acc += o.a.data[ab + m * o.a.rowStride + k * acs] * o.b.data[bb + k * o.b.rowStride + n * bcs];
           let v = acc * (o.alpha ?? 1);
           if (o.bias) v += o.bias.data[(o.bias.offset ?? 0) + n];
+          if (o.preActivation) o.preActivation.data[base(o.preActivation, z1, z2) + m * o.preActivation.rowStride + n] = v;
           if (o.gelu) v = geluRef(v);
           if (o.scale) v *= o.scale.data[(o.scale.offset ?? 0) + n];
           if (o.residual) v += o.residual.data[base(o.residual, z1, z2) + m * o.residual.rowStride + n];

@@ -11,7 +11,7 @@ import { InputError } from '../errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { numPrefixTokens, type VitConfig } from './config.js';
-import { attention, average, assemble, gelu, imagePatches, layerNorm, linear, pool, softmax, type OpContext, type Param } from './ops/index.js';
+import { attention, average, assemble, imagePatches, layerNorm, linear, mlp, pool, softmax, type OpContext, type Param } from './ops/index.js';
 import type { TokenParams } from './ops/embed.js';
 import { nativeGrid, resamplePosEmbed } from './pos-embed.js';
 import { runBackward, Tape, type BackwardResult, type TensorRef } from './tape.js';
@@ -256,17 +256,14 @@ export class VisionTransformer {
       out.release();
       z.release();
       const y2 = layerNorm(op, z1, M, p('norm2.weight'), p('norm2.bias'), c.normEps);
-      let h: Tensor;
-      if (op.tape) {
-        const u = linear(op, { x: y2, M, weight: p('mlp.fc1.weight'), bias: p('mlp.fc1.bias') });
-        h = gelu(op, u);
-        u.release();
-      } else {
-        h = linear(op, { x: y2, M, weight: p('mlp.fc1.weight'), bias: p('mlp.fc1.bias'), gelu: true });
-      }
+      z = mlp(op, {
+        x: y2, M,
+        fc1: { weight: p('mlp.fc1.weight'), bias: p('mlp.fc1.bias') },
+        fc2: { weight: p('mlp.fc2.weight'), bias: p('mlp.fc2.bias') },
+        layerScale: this.maybeParam(`blocks.${l}.ls2.gamma`),
+        residual: z1,
+      });
       y2.release();
-      z = linear(op, { x: h, M, weight: p('mlp.fc2.weight'), bias: p('mlp.fc2.bias'), layerScale: this.maybeParam(`blocks.${l}.ls2.gamma`), residual: z1 });
-      h.release();
       z1.release();
       this.tap(`block.${l}`, z, taps, points, select);
     }

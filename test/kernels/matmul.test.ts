@@ -10,7 +10,7 @@ interface Case {
   layout: 'kn' | 'nk';
   nz1?: number; nz2?: number;
   bMod?: number;
-  epilogue?: Partial<Pick<MatmulOptions, 'gelu' | 'accumulate'>> & { bias?: boolean; scale?: boolean; residual?: boolean };
+  epilogue?: Partial<Pick<MatmulOptions, 'gelu' | 'accumulate'>> & { bias?: boolean; scale?: boolean; residual?: boolean; preActivation?: boolean };
   alpha?: number;
 }
 
@@ -27,6 +27,9 @@ const CASES: Case[] = [
   { name: 'accumulate, alpha', M: 31, N: 36, K: 197, layout: 'kn', alpha: 0.125, epilogue: { accumulate: true } },
   { name: 'batched (2 x 3) with broadcast of B over z1 (mod 1)', M: 17, N: 16, K: 16, layout: 'kn', nz1: 2, nz2: 3, bMod: 1 },
   { name: 'batched nk, K tail impossible, mod 2 over z1=4', M: 20, N: 17, K: 12, layout: 'nk', nz1: 4, nz2: 2, bMod: 2 },
+  // fc1 keeping its pre-activation (the mlp op's recorded forward).
+  { name: 'fc1 + gelu keeping the pre-activation', M: 197, N: 84, K: 40, layout: 'nk', epilogue: { bias: true, gelu: true, preActivation: true } },
+  { name: 'fc1 + gelu keeping the pre-activation, 17 tokens, N not /4', M: 17, N: 50, K: 12, layout: 'nk', epilogue: { bias: true, gelu: true, preActivation: true } },
 ];
 
 function build(c: Case, rand: () => number) {
@@ -36,6 +39,8 @@ function build(c: Case, rand: () => number) {
   const bData = randomArray(bBatches * c.N * c.K + 8, rand);
   const cData = randomArray(nz * c.M * c.N, rand);
   const rData = randomArray(nz * c.M * c.N, rand);
+  // U: the pre-activation output's initial contents.
+  const uData = randomArray(c.M * c.N, rand, 3);
   const bias = randomArray(c.N + 2, rand);
   const scale = randomArray(c.N, rand);
   // A with a row stride larger than K and an offset; B per layout, 4-aligned where possible.
@@ -43,7 +48,7 @@ function build(c: Case, rand: () => number) {
   const aOff = 3;
   const bRs = c.layout === 'kn' ? c.N : 1;
   const bCs = c.layout === 'kn' ? 1 : c.K;
-  return { nz1, nz2, aData, bData, cData, rData, bias, scale, aRs, aOff, bRs, bCs };
+  return { nz1, nz2, aData, bData, cData, rData, uData, bias, scale, aRs, aOff, bRs, bCs };
 }
 
 describe('matmul against its CPU twin', async () => {
@@ -64,19 +69,26 @@ describe('matmul against its CPU twin', async () => {
           bias: e.bias ? { data: d.bias, offset: 2 } : undefined, gelu: e.gelu,
           scale: e.scale ? { data: d.scale } : undefined,
           residual: e.residual ? { data: d.rData, ...cStride } : undefined, accumulate: e.accumulate,
+          preActivation: e.preActivation ? { data: d.uData.slice(), rowStride: c.N } : undefined,
         };
         matmulCpu(cpu);
         const A = ctx.upload(d.aData), B = ctx.upload(d.bData), C = ctx.upload(d.cData), R = ctx.upload(d.rData);
-        const bias = ctx.upload(d.bias), scale = ctx.upload(d.scale);
+        const bias = ctx.upload(d.bias), scale = ctx.upload(d.scale), U = ctx.upload(d.uData);
         const opts: MatmulOptions = {
           M: c.M, N: c.N, K: c.K, nz1: d.nz1, nz2: d.nz2, alpha: c.alpha,
           a: { t: A, ...aStride }, b: { t: B, ...bStride }, c: { t: C, ...cStride },
           bias: e.bias ? { t: bias, offset: 2 } : undefined, gelu: e.gelu, scale: e.scale ? { t: scale } : undefined,
           residual: e.residual ? { t: R, ...cStride } : undefined, accumulate: e.accumulate,
+          preActivation: e.preActivation ? { t: U, rowStride: c.N } : undefined,
         };
         matmul(ctx, opts);
         const got = await C.read();
-        for (const t of [A, B, C, R, bias, scale]) t.release();
+        const gotU = await U.read();
+        for (const t of [A, B, C, R, U, bias, scale]) t.release();
+        if (e.preActivation) {
+          const ref = cpu.preActivation!.data;
+          expect(maxAbsDiff(gotU, ref).max, 'pre-activation').toBeLessThanOrEqual(2e-6 * Math.max(1, maxAbs(ref)) * Math.sqrt(c.K));
+        }
         const err = maxAbsDiff(got, cpu.c.data).max;
         const tol = 2e-6 * Math.max(1, maxAbs(cpu.c.data)) * Math.sqrt(Math.max(c.K, 1));
         expect(err, `layout ${chooseBLayout(opts)} max abs err ${err}`).toBeLessThanOrEqual(tol);

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import type { GpuContext } from '../../src/gpu/context.js';
 import type { Tensor } from '../../src/gpu/tensor.js';
-import { attention, average, assemble, gelu, imagePatches, layerNorm, linear, pool, softmax, type OpContext, type Param } from '../../src/model/ops/index.js';
+import { attention, average, assemble, gelu, imagePatches, layerNorm, linear, mlp, pool, softmax, type OpContext, type Param } from '../../src/model/ops/index.js';
 import { runBackward, Tape } from '../../src/model/tape.js';
 import { assembleCpu, attentionCpu, geluCpu, layerNormOpCpu, linearCpu, patchifyCpu, poolCpu, softmaxCpu, type F64 } from '../helpers/cpu-ops.js';
 import { gpuContext, seededRandom } from '../helpers/gpu.js';
@@ -114,6 +114,21 @@ const CHECKS: OpCheck[] = [
     ],
     gpu: (op, t, p) => linear(op, { x: t.x, M, weight: p.w, bias: p.b, residual: t.x }),
     cpu: (v) => linearCpu(v.x, M, v.w, N, N, v.b, undefined, v.x),
+  },
+  {
+    // One op (mlp.ts): GELU fused into fc1's epilogue forward and into fc2's input gradient backward.
+    name: 'mlp: fc1 -> gelu -> fc2 with layerscale and residual',
+    vars: [
+      { name: 'x', shape: [M, K], data: rnd(30, [M, K], 1.5) },
+      { name: 'r', shape: [M, N], data: rnd(31, [M, N]) },
+      { name: 'w1', shape: [D, K], data: rnd(32, [D, K]), param: true },
+      { name: 'b1', shape: [D], data: rnd(33, [D]), param: true },
+      { name: 'w2', shape: [N, D], data: rnd(34, [N, D]), param: true },
+      { name: 'b2', shape: [N], data: rnd(35, [N]), param: true },
+      { name: 'g', shape: [N], data: rnd(36, [N]), param: true },
+    ],
+    gpu: (op, t, p) => mlp(op, { x: t.x, M, fc1: { weight: p.w1, bias: p.b1 }, fc2: { weight: p.w2, bias: p.b2 }, layerScale: p.g, residual: t.r }),
+    cpu: (v) => linearCpu(geluCpu(linearCpu(v.x, M, v.w1, D, K, v.b1)), M, v.w2, N, D, v.b2, v.g, v.r),
   },
   {
     name: 'layernorm',

@@ -9,10 +9,11 @@ import { assembleOp, imagePatchesOp } from './embed.js';
 import { geluOp } from './gelu.js';
 import { layerNormOp } from './layernorm.js';
 import { linearOp } from './linear.js';
+import { mlpOp } from './mlp.js';
 import { poolOp } from './pool.js';
 import { softmaxOp } from './softmax.js';
 
-export const OPS = [linearOp, geluOp, layerNormOp, attentionOp, imagePatchesOp, assembleOp, poolOp, averageOp, softmaxOp] as const;
+export const OPS = [linearOp, mlpOp, geluOp, layerNormOp, attentionOp, imagePatchesOp, assembleOp, poolOp, averageOp, softmaxOp] as const;
 
 export { attention } from './attention.js';
 export { average } from './average.js';
@@ -20,6 +21,7 @@ export { assemble, imagePatches } from './embed.js';
 export { gelu } from './gelu.js';
 export { layerNorm } from './layernorm.js';
 export { linear } from './linear.js';
+export { mlp } from './mlp.js';
 export { pool } from './pool.js';
 export { softmax } from './softmax.js';
 export type { OpCall, OpDefinition } from './define.js';

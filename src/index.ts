@@ -26,8 +26,8 @@ export { readTorchCheckpoint, TorchTensor, PickledNamespace, type TorchCheckpoin
 export { convertCheckpoint, loadStateDict, sniffWeightsFormat, type ConvertOptions, type ConvertResult } from './convert/convert.js';
 export { inferArchitecture, hubConfig, type InferredArch, type InferOptions } from './convert/infer-arch.js';
 export { remapToTimm } from './convert/timm-remap.js';
-export { fromImageData, toRgb, toGray, dropAlpha, stackBatch, type RawImage, type ImageDataLike } from './io/image.js';
-export { preprocess, resizeAndCrop, resolveDataConfig, normalizeToTensor, type DataConfig, type PretrainedCfg } from './io/preprocess.js';
+export { fromImageData, toRgb, toGray, dropAlpha, flattenAlpha, stackBatch, type RawImage, type ImageDataLike } from './io/image.js';
+export { preprocess, resizeAndCrop, describePreprocessing, resolveDataConfig, normalizeToTensor, type DataConfig, type PretrainedCfg, type PreprocessSummary } from './io/preprocess.js';
 export { resizePil, resizeFloatAntialiased, upsampleBilinear } from './io/resize.js';
 export { colormap, colorAt, cssGradient, colormapFor, COLORMAPS, DIVERGING_COLORMAPS, type Colormap, type ColormapName } from './render/colormap.js';
 export { mapStatus, type MapStatus } from './render/map-status.js';

@@ -750,7 +750,7 @@ export class Explainer {
   }
 
   private drawInputs(p: Prepared): void {
-    const { original: canvas, input, notes, inputCaption } = this.ui;
+    const { original: canvas } = this.ui;
     const img = p.original;
     const [W, H] = displaySize(img.width, img.height, VIEW_SIZE);
     const full = new OffscreenCanvas(img.width, img.height);
@@ -758,9 +758,13 @@ export class Explainer {
     canvas.width = W;
     canvas.height = H;
     const g = canvas.getContext('2d')!;
-    g.imageSmoothingEnabled = true;
+    // Your image as a photo viewer shows it: smoothed when shrunk, in blocks when enlarged.
+    g.imageSmoothingEnabled = W < img.width;
     g.imageSmoothingQuality = 'high';
     g.drawImage(full, 0, 0, W, H);
+    canvas.classList.toggle('vl-pixelated', W > img.width);
+    this.ui.originalCaption.textContent = p.summary.cropped || p.summary.padded ? 'your image; the dashed box is what the model sees' : 'your image (the model sees all of it)';
+    if (!p.summary.cropped && !p.summary.padded) return this.drawModelInput(p);
     // The part the model sees, dashed black on white so that it shows on any image.
     const s = W / img.width;
     const v = p.summary.view;
@@ -771,6 +775,11 @@ export class Explainer {
       g.lineDashOffset = offset;
       g.strokeRect(v.left * s + 1, v.top * s + 1, v.width * s - 2, v.height * s - 2);
     }
+    this.drawModelInput(p);
+  }
+
+  private drawModelInput(p: Prepared): void {
+    const { input, notes, inputCaption } = this.ui;
     const [vw, vh] = displaySize(p.view.width, p.view.height, VIEW_SIZE);
     paint(input, toImageData(scaleImage(p.view, vw, vh)));
     inputCaption.textContent = `the model’s input: ${p.view.width}×${p.view.height}${p.view.channels === 1 ? ', grey' : ''}, enlarged (one block per pixel)`;

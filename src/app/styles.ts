@@ -23,6 +23,7 @@ export const EXPLAINER_CSS = /* css */ `
 .vitlens-explainer[data-state="busy"] .vl-result { opacity: 0.3; filter: grayscale(0.6); }
 .vitlens-explainer .vl-pictures { display: flex; flex-wrap: wrap; gap: 0.9rem; }
 .vitlens-explainer figure { margin: 0; }
+.vitlens-explainer .vl-pictures > figure { width: 232px; }
 .vitlens-explainer figcaption { font-size: 0.8em; color: #555; max-width: 240px; }
 .vitlens-explainer canvas { display: block; background: #eee; }
 .vitlens-explainer .vl-pixelated { image-rendering: pixelated; }

@@ -27,6 +27,7 @@ import { methodByName } from '../../src/explain/registry.js';
 import { readImageFile } from '../../src/io/decode-node.js';
 import { encodePng } from '../../src/io/encode-node.js';
 import { flattenAlpha, type RawImage } from '../../src/io/image.js';
+import { describePreprocessing } from '../../src/io/preprocess.js';
 import { imageBatch } from '../../src/model/input.js';
 import { logitsOf } from '../../src/model/predict.js';
 import type { VisionTransformer } from '../../src/model/vit.js';
@@ -291,7 +292,11 @@ describe.skipIf(!have)('the built app on Chromium (SwiftShader)', () => {
     await page.setInputFiles('input[data-role=model-files]', [join(MICRO, 'config.json'), join(MICRO, 'model.safetensors')]);
     let r = await settled(page, { model: 'vit_micro_patch8_32 (model.safetensors)', image: 'street-photo.png' });
     const t0 = await page.evaluate(() => performance.now());
-    expect(await page.textContent('[data-role=preprocessing]')).toContain('cropped: the model sees 96×96 of the 160×96 image');
+    // The page says what preprocessing did, as describePreprocessing says it in Node: here it crops.
+    const notes = await page.$$eval('[data-role=preprocessing] li', (li) => li.map((x) => x.textContent));
+    const microModel = await node.model(MICRO);
+    expect(notes).toEqual(describePreprocessing(await readImageFile(files.photo), microModel.config.pretrained, { flattenedOnto: 255 }).notes);
+    expect(notes.some((n) => n!.startsWith('cropped:'))).toBe(true);
     await expectMatchesNode(r, MICRO, files.photo);
 
     // The third row of the top-k table, then the methods.

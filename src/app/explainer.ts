@@ -67,7 +67,7 @@ export interface ExplainerResult {
 
 /** What happened, for tests and debugging: busy periods with their captions, and the maps computed. */
 export interface ExplainerLog {
-  busy: { caption: string; start: number; end?: number }[];
+  busy: { captions: string[]; start: number; end?: number }[];
   /** "method|class" per map computed (a cached map is not listed again). */
   computed: string[];
   /** Milliseconds per computed map, keyed like `computed` (the last run of each). */
@@ -532,9 +532,12 @@ export class Explainer {
     this.ui.caption.classList.add('vl-busy');
     this.ui.cancel.hidden = !this.shown;
     this.setState('busy');
-    const last = this.log.busy.at(-1);
-    if (!last || last.end !== undefined) this.log.busy.push({ caption: text, start: performance.now() });
-    else last.caption = text;
+    let last = this.log.busy.at(-1);
+    if (!last || last.end !== undefined) this.log.busy.push((last = { captions: [], start: performance.now() }));
+    // A progress update replaces the caption it updates (same text up to its first number).
+    const stem = (t: string | undefined) => t?.split(/\d/)[0];
+    if (stem(last.captions.at(-1)) === stem(text)) last.captions[last.captions.length - 1] = text;
+    else last.captions.push(text);
   }
 
   private setState(s: 'starting' | 'busy' | 'ready' | 'error'): void {
@@ -608,7 +611,7 @@ export class Explainer {
     await new Promise((r) => setTimeout(r, 0)); // let the caption paint before the synchronous upload
     const model = loadModelFromBytes(ctx, config, bytes, { source: name });
     const c = model.config;
-    if (name.endsWith('.safetensors')) name = `${c.architecture} (${name})`; // files picked without their folder
+    if (name.endsWith('.safetensors')) name = c.architecture; // files picked without their folder
     const labels = c.labelNames ?? (c.numClasses === 1000 ? IMAGENET_CLASSES : null);
     this.dropPrepared();
     this.shown = null;
@@ -616,7 +619,7 @@ export class Explainer {
     this.loaded = { source: src, model, name, labels };
     this.ui.status.className = 'vl-status';
     this.ui.status.title = '';
-    this.ui.status.textContent = this.statusText = `WebGPU: ${ctx.info.name} (${ctx.kernelFamily} kernels) · ${name}: ${c.architecture}, ${c.numClasses} classes, input ${c.pretrained.inputSize.join('×')}`;
+    this.ui.status.textContent = this.statusText = `WebGPU: ${ctx.info.name} (${ctx.kernelFamily} kernels) · ${name === c.architecture ? name : `${name}: ${c.architecture}`}, ${c.numClasses} classes, input ${c.pretrained.inputSize.join('×')}`;
     this.ui.classes.replaceChildren(...Array.from({ length: c.numClasses }, (_, i) => h('option', { value: `${i}: ${this.label(i)}` })));
     for (const set of this.ui.groups) {
       for (const input of Array.from(set.querySelectorAll<HTMLInputElement>('input[data-method]'))) {
@@ -664,8 +667,13 @@ export class Explainer {
     return this.loaded?.labels?.[id] ?? `class ${id}`;
   }
 
+  /** "Ankle boot (9)" with names, "class 9" without. */
+  private className(id: number): string {
+    return this.loaded?.labels?.[id] !== undefined ? `${this.loaded.labels[id]} (${id})` : `class ${id}`;
+  }
+
   private methodCaption(info: MethodInfo, classId: number | null): string {
-    return `${info.title}${info.classSpecific ? ` for class ${classId === null ? '(top prediction)' : `${this.label(classId)} (${classId})`}` : ''}`;
+    return `${info.title}${info.classSpecific ? ` for ${classId === null ? 'the top class' : this.className(classId)}` : ''}`;
   }
 
   private captionOf(s: Shown): string {
@@ -708,7 +716,7 @@ export class Explainer {
     const compare: Shown['compare'] = [];
     if (want.compare) {
       for (const m of this.compareMethods(model)) {
-        this.busyCaption(`Comparing methods for class ${this.label(classId)}: ${m.title}…`);
+        this.busyCaption(`Comparing methods for ${this.className(classId)}: ${m.title}…`);
         compare.push({ info: m, maps: await this.mapOf(p, m, classId, false) });
         if (gen !== this.generation) return null;
       }
@@ -831,8 +839,8 @@ export class Explainer {
     const [lo, hi] = pic.range;
     ticks.replaceChildren(h('span', {}, formatValue(lo)), h('span', {}, s.maps.signed ? '0' : formatValue((lo + hi) / 2)), h('span', {}, formatValue(hi)));
     legend.textContent = s.maps.signed
-      ? `red: for ${s.info.classSpecific ? `class ${this.label(s.classId)}` : 'the output'} (raises its score) · white: no effect · blue: against it`
-      : `${pic.colormap}: low (left) to high (right) ${s.info.classSpecific ? `relevance for class ${this.label(s.classId)}` : 'attention'}`;
+      ? `red: for ${s.info.classSpecific ? this.className(s.classId) : 'the output'} (raises its score) · white: no effect · blue: against it`
+      : `${pic.colormap}: low (left) to high (right) ${s.info.classSpecific ? `relevance for ${this.className(s.classId)}` : 'attention'}`;
   }
 
   private drawCompare(s: Shown): void {

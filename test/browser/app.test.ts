@@ -146,7 +146,7 @@ async function dropFile(page: Page, path: string, name: string): Promise<void> {
   }, { b64, name });
 }
 
-const busyLog = (page: Page) => page.evaluate(() => (window as unknown as AppWindow).vitlensApp.log.busy.map((b) => ({ ...b })));
+const busyLog = (page: Page) => page.evaluate(() => (window as unknown as AppWindow).vitlensApp.log.busy.map((b) => ({ ...b, captions: [...b.captions] })));
 const computed = (page: Page) => page.evaluate(() => [...(window as unknown as AppWindow).vitlensApp.log.computed]);
 
 async function screenshot(page: Page, name: string): Promise<void> {
@@ -245,10 +245,11 @@ describe.skipIf(!have)('the built app on Chromium (SwiftShader)', () => {
 
     // The busy state appeared with what was being computed, and ended.
     const busy = await busyLog(page);
-    expect(busy.some((b) => /^Gradient rollout for class .+…/.test(b.caption))).toBe(true);
+    expect(busy.some((b) => b.captions.some((c) => /^Gradient rollout for .+ \(\d+\)…/.test(c)))).toBe(true);
+    expect(busy.some((b) => b.captions.some((c) => /^Gradient rollout for .+… \(first run: compiling shaders\)$/.test(c)))).toBe(true);
     expect(busy.every((b) => b.end !== undefined)).toBe(true);
     expect(await page.getAttribute('.vitlens-explainer', 'data-state')).toBe('ready');
-    expect(await page.textContent('.vl-caption')).toMatch(/^Gradient rollout for class /);
+    expect(await page.textContent('.vl-caption')).toMatch(/^Gradient rollout for .+ \(\d+\)$/);
 
     // Opacity: the overlay changes, the map itself does not.
     const pixels = () => page.evaluate(() => Array.from((document.querySelector('canvas[data-role=explanation]') as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 224, 224).data.slice(0, 224 * 4 * 120)));
@@ -290,7 +291,7 @@ describe.skipIf(!have)('the built app on Chromium (SwiftShader)', () => {
     await dropFile(page, files.photo, 'street-photo.png');
     await settled(page, { image: 'street-photo.png' });
     await page.setInputFiles('input[data-role=model-files]', [join(MICRO, 'config.json'), join(MICRO, 'model.safetensors')]);
-    let r = await settled(page, { model: 'vit_micro_patch8_32 (model.safetensors)', image: 'street-photo.png' });
+    let r = await settled(page, { model: 'vit_micro_patch8_32', image: 'street-photo.png' });
     const t0 = await page.evaluate(() => performance.now());
     // The page says what preprocessing did, as describePreprocessing says it in Node: here it crops.
     const notes = await page.$$eval('[data-role=preprocessing] li', (li) => li.map((x) => x.textContent));
@@ -344,9 +345,9 @@ describe.skipIf(!have)('the built app on Chromium (SwiftShader)', () => {
     await settled(page, { image: 'street-photo.png' });
     const t0 = await page.evaluate(() => performance.now());
     await page.setInputFiles('input[data-role=model-files]', [join(DEIT, 'config.json'), join(DEIT, 'model.safetensors')]);
-    const r = await settled(page, { model: 'deit_tiny_patch16_224 (model.safetensors)', method: 'rollout' }, 300_000);
+    const r = await settled(page, { model: 'deit_tiny_patch16_224', method: 'rollout' }, 300_000);
     const busy = await busyLog(page);
-    expect(busy.some((b) => /^Loading deit_tiny|^Loading model\.safetensors: [\d.]+ of 21\.8 MB/.test(b.caption))).toBe(true);
+    expect(busy.some((b) => b.captions.some((c) => /^Loading model\.safetensors: 21\.8 of 21\.8 MB…$/.test(c)))).toBe(true);
     await expectMatchesNode(r, DEIT, files.photo);
     // 1,000 classes and no label_names: ImageNet's names.
     expect(await page.textContent('.vl-topk')).not.toMatch(/class \d+/);

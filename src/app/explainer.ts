@@ -20,9 +20,9 @@ import { explainSession, type ExplanationSession } from '../explain/session.js';
 import { GpuContext, type KernelFamily } from '../gpu/context.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { flattenAlpha, type RawImage } from '../io/image.js';
-import { describePreprocessing, resizeAndCrop, type PreprocessSummary } from '../io/preprocess.js';
+import { describePreprocessing, normalizeToTensor, resizeAndCrop, type PreprocessSummary } from '../io/preprocess.js';
 import { loadModelFromBytes } from '../model/load.js';
-import { imageBatch } from '../model/input.js';
+import { inputTensor } from '../model/input.js';
 import { softmax } from '../model/predict.js';
 import type { VisionTransformer } from '../model/vit.js';
 import { colormap, cssGradient } from '../render/colormap.js';
@@ -608,7 +608,7 @@ export class Explainer {
     }
     if (gen !== this.generation && this.want.model !== src) return; // superseded while reading
     this.busyCaption(`Preparing ${label} on the GPU…`);
-    await new Promise((r) => setTimeout(r, 0)); // let the caption paint before the synchronous upload
+    await yieldToPage(); // the caption paints before the synchronous upload
     const model = loadModelFromBytes(ctx, config, bytes, { source: name });
     const c = model.config;
     if (name.endsWith('.safetensors')) name = c.architecture; // files picked without their folder
@@ -647,10 +647,15 @@ export class Explainer {
     if (gen !== this.generation && this.want.image !== src) return;
     const { model } = loaded;
     const cfg = model.config.pretrained;
+    // CPU steps with a yield between them: no single task holds the page for long.
     const { image: original } = flattenAlpha(decoded, 255);
     const summary = describePreprocessing(decoded, cfg, { flattenedOnto: 255 });
+    await yieldToPage();
     const view = resizeAndCrop(original, cfg);
-    const x = imageBatch(model, [original]);
+    await yieldToPage();
+    // = imageBatch(model, [original]), without resizing a second time
+    const [c, hh, ww] = cfg.inputSize;
+    const x = inputTensor(model, normalizeToTensor(view, cfg.mean, cfg.std), [1, c, hh, ww]);
     this.dropPrepared();
     this.prepared = { source: src, model, name, original, view, summary, x, session: explainSession(model, x), maps: new Map() };
   }
@@ -908,6 +913,9 @@ export class Explainer {
     for (const b of Array.from(this.element.querySelectorAll<HTMLButtonElement>('[data-sample]'))) b.classList.toggle('vl-on', this.want.image.kind === 'sample' && this.want.image.name === b.dataset.sample);
   }
 }
+
+/** Lets the page paint and handle input before the next CPU step. */
+const yieldToPage = () => new Promise<void>((ok) => setTimeout(ok, 0));
 
 function argmax(v: Float32Array): number {
   let best = 0;

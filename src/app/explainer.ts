@@ -275,7 +275,7 @@ export class Explainer {
       samples.append(b);
     }
     const caption = h('div', { class: 'vl-caption', 'aria-live': 'polite' });
-    const cancel = h('button', { type: 'button', hidden: true }, 'Cancel');
+    const cancel = h('button', { type: 'button', hidden: true, 'data-role': 'cancel' }, 'Cancel');
     const original = h('canvas', { width: '224', height: '224', 'data-role': 'original' });
     const input = h('canvas', { width: '224', height: '224', class: 'vl-pixelated', 'data-role': 'input' });
     const main = h('canvas', { width: '224', height: '224', 'data-role': 'explanation' });
@@ -492,6 +492,8 @@ export class Explainer {
 
   private async pump(): Promise<void> {
     this.busy = true;
+    this.setState('busy'); // dimmed at once, before any caption
+    this.ui.cancel.hidden = !this.shown;
     let ok = false;
     try {
       for (;;) {

@@ -320,6 +320,17 @@ describe.skipIf(!have)('the built app on Chromium (SwiftShader)', () => {
     await settled(page, { method: 'attention' });
     expect((await computed(page)).slice(before)).toEqual(['attention|']);
 
+    // Cancel: the page goes back to what it showed, controls included, and stays usable.
+    await page.evaluate(() => {
+      (document.querySelector('input[data-method="smoothgrad"]') as HTMLInputElement).click();
+      const cancel = document.querySelector('button[data-role=cancel]') as HTMLButtonElement;
+      if (cancel.hidden) throw new Error('no Cancel button while busy');
+      cancel.click();
+    });
+    r = await settled(page, { method: 'attention' });
+    expect(await page.isChecked('input[data-method="attention"]')).toBe(true);
+    expect(await page.textContent('.vl-caption')).toBe('Last-block attention');
+
     // A class by search: name or id.
     await page.fill('input[data-role=class-search]', '7');
     await page.dispatchEvent('input[data-role=class-search]', 'change');

@@ -25,7 +25,7 @@ export const EXPLAINER_CSS = /* css */ `
 .vitlens-explainer figure { margin: 0; }
 .vitlens-explainer .vl-pictures > figure { width: 232px; }
 .vitlens-explainer figcaption { font-size: 0.8em; color: #555; max-width: 240px; }
-.vitlens-explainer canvas { display: block; background: #eee; }
+.vitlens-explainer canvas { display: block; background: #eee; outline: 1px solid #ccc; }
 .vitlens-explainer .vl-pixelated { image-rendering: pixelated; }
 .vitlens-explainer .vl-colorbar { width: 240px; margin-top: 0.35rem; font-size: 0.78em; color: #444; }
 .vitlens-explainer .vl-colorbar .vl-ramp { height: 12px; border: 1px solid #999; }

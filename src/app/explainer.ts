@@ -25,14 +25,14 @@ import { loadModelFromBytes } from '../model/load.js';
 import { inputTensor } from '../model/input.js';
 import { softmax } from '../model/predict.js';
 import type { VisionTransformer } from '../model/vit.js';
-import { colormap, cssGradient } from '../render/colormap.js';
 import { formatValue } from '../render/map-status.js';
-import { attentionGridPicture, displaySize, heatmapImage, nearestIndex, overlayMap, scaleImage, toImageData, type MapPicture } from '../render/picture.js';
+import { toImageData } from '../render/picture.js';
 import { decodeImage, isImageFile } from './decode-image.js';
 import { downloadCanvas, h, paint } from './dom.js';
 import { IMAGENET_CLASSES } from './imagenet-classes.js';
 import { fileBytes, urlBytes, urlJson } from './load-bytes.js';
 import { droppedFiles, isModelFile, pickModelFiles } from './model-files.js';
+import { colorbarParts, comparisonTile, drawModelInput, drawOriginal, explanationPicture, headsGrid, patchAt, type DisplayMode } from './pictures.js';
 import { EXPLAINER_CSS } from './styles.js';
 
 export interface ExplainerOptions {
@@ -76,12 +76,9 @@ export interface ExplainerLog {
 
 const DEFAULT_SAMPLES = ['0-t-shirt-top', '1-trouser', '2-pullover', '3-dress', '4-coat', '5-sandal', '6-shirt', '7-sneaker', '8-bag', '9-ankle-boot'];
 const TOP_K = 5;
-const VIEW_SIZE = 224;
-const TILE_SIZE = 140;
 
 type ModelSource = { kind: 'bundled' } | { kind: 'files'; files: File[] };
 type ImageSource = { kind: 'sample'; name: string } | { kind: 'file'; blob: Blob; name: string };
-type DisplayMode = 'overlay' | 'map' | 'image';
 
 /** The request: what the page should show. */
 interface Want {
@@ -151,7 +148,6 @@ export class Explainer {
   private readonly cleanup: (() => void)[] = [];
   private display: DisplayMode = 'overlay';
   private alpha = 0.6;
-  private picture: MapPicture | null = null;
   private readonly id = ++uid;
   private readonly ui: ReturnType<Explainer['build']>;
 
@@ -765,38 +761,10 @@ export class Explainer {
   }
 
   private drawInputs(p: Prepared): void {
-    const { original: canvas } = this.ui;
-    const img = p.original;
-    const [W, H] = displaySize(img.width, img.height, VIEW_SIZE);
-    const full = new OffscreenCanvas(img.width, img.height);
-    full.getContext('2d')!.putImageData(new ImageData(toImageData(img).data, img.width, img.height), 0, 0);
-    canvas.width = W;
-    canvas.height = H;
-    const g = canvas.getContext('2d')!;
-    // Your image as a photo viewer shows it: smoothed when shrunk, in blocks when enlarged.
-    g.imageSmoothingEnabled = W < img.width;
-    g.imageSmoothingQuality = 'high';
-    g.drawImage(full, 0, 0, W, H);
-    canvas.classList.toggle('vl-pixelated', W > img.width);
-    this.ui.originalCaption.textContent = p.summary.cropped || p.summary.padded ? 'your image; the dashed box is what the model sees' : 'your image (the model sees all of it)';
-    if (!p.summary.cropped && !p.summary.padded) return this.drawModelInput(p);
-    // The part the model sees, dashed black on white so that it shows on any image.
-    const s = W / img.width;
-    const v = p.summary.view;
-    g.lineWidth = 2;
-    for (const [colour, offset] of [['#fff', 0], ['#000', 5]] as const) {
-      g.strokeStyle = colour;
-      g.setLineDash([5, 5]);
-      g.lineDashOffset = offset;
-      g.strokeRect(v.left * s + 1, v.top * s + 1, v.width * s - 2, v.height * s - 2);
-    }
-    this.drawModelInput(p);
-  }
-
-  private drawModelInput(p: Prepared): void {
-    const { input, notes, inputCaption } = this.ui;
-    const [vw, vh] = displaySize(p.view.width, p.view.height, VIEW_SIZE);
-    paint(input, toImageData(scaleImage(p.view, vw, vh)));
+    const { original, originalCaption, input, inputCaption, notes } = this.ui;
+    drawOriginal(original, p.original, p.summary);
+    originalCaption.textContent = p.summary.cropped || p.summary.padded ? 'your image; the dashed box is what the model sees' : 'your image (the model sees all of it)';
+    drawModelInput(input, p.view);
     inputCaption.textContent = `the model’s input: ${p.view.width}×${p.view.height}${p.view.channels === 1 ? ', grey' : ''}, enlarged (one block per pixel)`;
     notes.replaceChildren(...p.summary.notes.map((n) => h('li', {}, n)));
   }
@@ -820,46 +788,20 @@ export class Explainer {
   private redraw(): void {
     const s = this.shown;
     if (!s) return;
-    const { main, mainCaption } = this.ui;
-    const view = s.prepared.view;
-    const map = s.maps.maps[0][0];
-    const beforeRelu = (s.maps as ExplanationMaps & { raw?: Float32Array[][] }).raw?.[0][0];
-    const overlay = overlayMap(view, map, s.maps.grid, s.maps.signed, { size: VIEW_SIZE, alpha: this.alpha, beforeRelu });
-    const [W, H] = [overlay.image.width, overlay.image.height];
-    let picture = overlay;
-    if (this.display === 'map' && !overlay.status.empty) picture = heatmapImage(map, s.maps.grid, s.maps.signed, W, H);
-    paint(main, toImageData(this.display === 'image' ? scaleImage(view, W, H) : picture.image));
-    this.picture = overlay;
-    mainCaption.textContent = `${this.captionOf(s)}${s.maps.resolution === 'pixel' ? '' : `, ${s.maps.grid[0]}×${s.maps.grid[1]} patches`}`;
-    this.drawColorbar(s, overlay);
-  }
-
-  private drawColorbar(s: Shown, pic: MapPicture): void {
-    const { ramp, ticks, legend } = this.ui;
-    if (pic.status.empty) {
-      ramp.style.background = 'repeating-linear-gradient(45deg, #bbb 0 4px, #eee 4px 8px)';
-      ticks.replaceChildren();
-      legend.textContent = `no colour scale: ${pic.status.note}`;
-      return;
-    }
-    ramp.style.background = cssGradient(colormap(pic.colormap));
-    const [lo, hi] = pic.range;
-    ticks.replaceChildren(h('span', {}, formatValue(lo)), h('span', {}, s.maps.signed ? '0' : formatValue((lo + hi) / 2)), h('span', {}, formatValue(hi)));
-    legend.textContent = s.maps.signed
-      ? `red: for ${s.info.classSpecific ? this.className(s.classId) : 'the output'} (raises its score) · white: no effect · blue: against it`
-      : `${pic.colormap}: low (left) to high (right) ${s.info.classSpecific ? `relevance for ${this.className(s.classId)}` : 'attention'}`;
+    const { main, mainCaption, ramp, ticks, legend } = this.ui;
+    const { image, overlay } = explanationPicture(s.prepared.view, s.maps, this.display, this.alpha);
+    paint(main, toImageData(image));
+    mainCaption.textContent = `${this.captionOf(s)}, ${s.maps.grid[0]}×${s.maps.grid[1]} patches`;
+    const bar = colorbarParts(overlay, s.maps.signed, s.info.classSpecific ? this.className(s.classId) : null);
+    ramp.style.background = bar.background;
+    ticks.replaceChildren(...bar.ticks.map((t) => h('span', {}, t)));
+    legend.textContent = bar.legend;
   }
 
   private drawCompare(s: Shown): void {
     const { tiles } = this.ui;
     tiles.hidden = s.compare.length === 0;
-    tiles.replaceChildren(...s.compare.map(({ info, maps }) => {
-      const beforeRelu = (maps as ExplanationMaps & { raw?: Float32Array[][] }).raw?.[0][0];
-      const pic = overlayMap(s.prepared.view, maps.maps[0][0], maps.grid, maps.signed, { size: TILE_SIZE, alpha: this.alpha, beforeRelu });
-      const c = h('canvas', { 'data-method': info.name });
-      paint(c, toImageData(pic.image));
-      return h('figure', {}, c, h('figcaption', {}, `${info.title}${maps.signed ? ' (signed: red for, blue against)' : ''}`));
-    }));
+    tiles.replaceChildren(...s.compare.map(({ info, maps }) => comparisonTile(s.prepared.view, info.name, info.title, maps, this.alpha)));
   }
 
   private drawHeads(s: Shown): void {
@@ -867,26 +809,21 @@ export class Explainer {
     const heads = s.want.heads ? s.prepared.heads : undefined;
     fig.hidden = !heads;
     if (!heads) return;
-    const perHead = heads.perHead.map((layer) => layer.map((perImage) => perImage[0]));
-    const pic = attentionGridPicture(s.prepared.view, perHead, heads.grid, { alpha: this.alpha });
-    paint(fig.querySelector('canvas')!, toImageData(pic));
-    fig.querySelector('figcaption')!.textContent = `CLS attention: rows are blocks 1–${perHead.length}, columns heads 1–${perHead[0].length}, last column their mean; each tile scaled on its own`;
+    const grid = headsGrid(s.prepared.view, heads, this.alpha);
+    paint(fig.querySelector('canvas')!, toImageData(grid.image));
+    fig.querySelector('figcaption')!.textContent = grid.caption;
   }
 
-  /** The patch under the pointer and its value, with the same nearest-neighbour rule as the picture. */
+  /** The patch under the pointer and its value. */
   private hover(e: MouseEvent): void {
     const s = this.shown;
-    if (!s || !this.picture) return;
+    if (!s) return;
     const c = this.ui.main;
     const r = c.getBoundingClientRect();
-    const x = Math.floor(((e.clientX - r.left) * c.width) / r.width);
-    const y = Math.floor(((e.clientY - r.top) * c.height) / r.height);
-    const view = s.prepared.view;
-    const [gh, gw] = s.maps.grid;
-    const col = Math.min(gw - 1, Math.floor((nearestIndex(x, c.width, view.width) * gw) / view.width));
-    const row = Math.min(gh - 1, Math.floor((nearestIndex(y, c.height, view.height) * gh) / view.height));
-    if (!(col >= 0 && row >= 0)) return;
-    this.ui.readout.textContent = `patch row ${row}, column ${col}: ${formatValue(s.maps.maps[0][0][row * gw + col])}`;
+    const at = patchAt(Math.floor(((e.clientX - r.left) * c.width) / r.width), Math.floor(((e.clientY - r.top) * c.height) / r.height), c.width, c.height, s.prepared.view, s.maps.grid);
+    if (!at) return;
+    const [row, col] = at;
+    this.ui.readout.textContent = `patch row ${row}, column ${col}: ${formatValue(s.maps.maps[0][0][row * s.maps.grid[1] + col])}`;
   }
 
   private searchClass(text: string): void {

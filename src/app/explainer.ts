@@ -30,6 +30,7 @@ import { toImageData } from '../render/picture.js';
 import { decodeImage, isImageFile } from './decode-image.js';
 import { downloadCanvas, h, paint } from './dom.js';
 import { IMAGENET_CLASSES } from './imagenet-classes.js';
+import { buildLayout, type Layout } from './layout.js';
 import { fileBytes, urlBytes, urlJson } from './load-bytes.js';
 import { droppedFiles, isModelFile, pickModelFiles } from './model-files.js';
 import { colorbarParts, comparisonTile, drawModelInput, drawOriginal, explanationPicture, headsGrid, patchAt, type DisplayMode } from './pictures.js';
@@ -149,7 +150,7 @@ export class Explainer {
   private display: DisplayMode = 'overlay';
   private alpha = 0.6;
   private readonly id = ++uid;
-  private readonly ui: ReturnType<Explainer['build']>;
+  private readonly ui: Layout;
 
   constructor(
     host: HTMLElement,
@@ -169,9 +170,10 @@ export class Explainer {
       compare: false,
       heads: false,
     };
-    this.ui = this.build();
+    this.ui = buildLayout({ id: this.id, samples: this.samples, assets: this.assets, alpha: this.alpha, display: this.display });
     this.element = this.ui.root;
     host.append(this.element);
+    this.wire();
     this.listen();
     this.ready = this.start();
   }
@@ -251,104 +253,24 @@ export class Explainer {
     this.element.remove();
   }
 
-  // ---- layout ----
-
-  private build() {
-    const name = `vl-${this.id}`;
-    const status = h('div', { class: 'vl-status' }, 'Starting…');
-    const progress = h('progress', { max: '1', hidden: true });
-    const modelFiles = h('input', { type: 'file', multiple: true, accept: '.json,.safetensors', 'data-role': 'model-files' });
-    const modelFolder = h('input', { type: 'file', webkitdirectory: true, 'data-role': 'model-folder' });
-    const bundled = h('button', { type: 'button' }, 'Bundled model');
-    const imageFile = h('input', { type: 'file', accept: 'image/*', 'data-role': 'image-file' });
-    const samples = h('div', { class: 'vl-samples' }, h('span', { class: 'vl-hint' }, 'Samples:'));
-    for (const s of this.samples) {
-      const b = h('button', { type: 'button', title: s.replace(/^\d+-/, ''), 'data-sample': s }, h('img', { src: `${this.assets}images/${s}.png`, alt: s }));
+  /** Every control edits the request (or, for the view controls, only redraws). */
+  private wire(): void {
+    const ui = this.ui;
+    ui.sampleButtons.forEach((b, i) =>
       b.addEventListener('click', () => {
-        this.want = { ...this.want, image: { kind: 'sample', name: s }, classId: null };
+        this.want = { ...this.want, image: { kind: 'sample', name: this.samples[i] }, classId: null };
         this.request();
-      });
-      samples.append(b);
-    }
-    const caption = h('div', { class: 'vl-caption', 'aria-live': 'polite' });
-    const cancel = h('button', { type: 'button', hidden: true, 'data-role': 'cancel' }, 'Cancel');
-    const original = h('canvas', { width: '224', height: '224', 'data-role': 'original' });
-    const input = h('canvas', { width: '224', height: '224', class: 'vl-pixelated', 'data-role': 'input' });
-    const main = h('canvas', { width: '224', height: '224', 'data-role': 'explanation' });
-    const mainCaption = h('figcaption');
-    const readout = h('div', { class: 'vl-readout' });
-    const ramp = h('div', { class: 'vl-ramp' });
-    const ticks = h('div', { class: 'vl-ticks' });
-    const legend = h('div');
-    const colorbar = h('div', { class: 'vl-colorbar', 'data-role': 'colorbar' }, ramp, ticks, legend);
-    const originalCaption = h('figcaption', {}, 'your image; the dashed box is what the model sees');
-    const notes = h('ul', { class: 'vl-notes', 'data-role': 'preprocessing' });
-    const inputCaption = h('figcaption', {}, 'the model’s input');
-    const tiles = h('div', { class: 'vl-tiles', 'data-role': 'compare', hidden: true });
-    const heads = h('figure', { 'data-role': 'heads', hidden: true }, h('canvas', { class: 'vl-pixelated' }), h('figcaption'));
-    const result = h('div', { class: 'vl-result' },
-      h('div', { class: 'vl-pictures' },
-        h('figure', {}, original, originalCaption, notes),
-        h('figure', {}, input, inputCaption),
-        h('figure', {}, main, mainCaption, colorbar, readout),
-      ),
-      tiles,
-      heads,
+      }),
     );
-    const groups = [false, true].map((specific) => {
-      const set = h('fieldset', {}, h('legend', {}, specific ? 'Class-specific methods' : 'Class-independent methods'));
-      for (const m of METHODS.filter((x) => x.classSpecific === specific)) {
-        const radio = h('input', { type: 'radio', name, value: m.name, 'data-method': m.name });
-        radio.addEventListener('change', () => radio.checked && this.setMethod(m.name));
-        set.append(h('label', { class: 'vl-method' }, radio, h('span', {}, m.title), h('small', {}, m.description)));
-      }
-      return set;
-    });
-    const topk = h('tbody');
-    const search = h('input', { type: 'search', placeholder: 'class name or id', list: `${name}-classes`, 'data-role': 'class-search', size: '18' });
-    const classes = h('datalist', { id: `${name}-classes` });
-    const searchNote = h('span', { class: 'vl-hint' });
-    const opacity = h('input', { type: 'range', min: '0', max: '1', step: '0.05', value: String(this.alpha), 'data-role': 'opacity' });
-    const modes = h('span', {}, ...(['overlay', 'map', 'image'] as const).map((mode) => {
-      const r = h('input', { type: 'radio', name: `${name}-mode`, value: mode, checked: mode === this.display, 'data-mode': mode });
+    for (const radio of ui.methodRadios) radio.addEventListener('change', () => radio.checked && this.setMethod(radio.value));
+    for (const r of ui.modeRadios) {
       r.addEventListener('change', () => {
         if (!r.checked) return;
-        this.display = mode;
+        this.display = r.value as DisplayMode;
         this.redraw();
       });
-      return h('label', {}, r, mode === 'map' ? 'map only' : mode);
-    }));
-    const download = h('button', { type: 'button', 'data-role': 'download' }, 'Download PNG');
-    const compare = h('input', { type: 'checkbox', 'data-role': 'compare-toggle' });
-    const headsToggle = h('input', { type: 'checkbox', 'data-role': 'heads-toggle' });
-    const root = h('div', { class: 'vitlens-explainer', 'data-state': 'starting' },
-      h('div', { class: 'vl-bar' },
-        h('label', { class: 'vl-file' }, 'Open image…', imageFile),
-        samples,
-        h('span', { class: 'vl-hint' }, 'or drop / paste an image'),
-      ),
-      h('div', { class: 'vl-bar' },
-        h('span', {}, 'Model:'),
-        bundled,
-        h('label', { class: 'vl-file', title: 'config.json and model.safetensors of a timm hub model' }, 'Model files…', modelFiles),
-        h('label', { class: 'vl-file', title: 'a timm hub folder' }, 'Model folder…', modelFolder),
-        progress,
-        status,
-      ),
-      h('div', { class: 'vl-main' },
-        h('div', {}, h('div', { class: 'vl-bar' }, caption, cancel), result),
-        h('div', {},
-          h('table', { class: 'vl-topk' }, h('caption', {}, 'Prediction (click a row to explain that class)'), topk),
-          h('div', { class: 'vl-bar' }, h('label', {}, 'Class ', search), classes, searchNote),
-          h('div', { class: 'vl-bar vl-view' }, h('label', {}, 'Opacity ', opacity), modes),
-          h('div', { class: 'vl-bar' }, download,
-            h('label', {}, compare, ' compare methods'),
-            h('label', {}, headsToggle, ' attention per block × head')),
-          ...groups,
-        ),
-      ),
-    );
-
+    }
+    const { bundled, modelFiles, modelFolder, imageFile, cancel, search, opacity, download, compare, headsToggle, main, readout } = ui;
     bundled.addEventListener('click', () => {
       this.want = { ...this.want, model: { kind: 'bundled' }, classId: null };
       this.request();
@@ -367,7 +289,7 @@ export class Explainer {
     search.addEventListener('change', () => this.searchClass(search.value));
     opacity.addEventListener('input', () => {
       this.alpha = Number(opacity.value);
-      this.redraw();
+      this.redrawSoon();
     });
     download.addEventListener('click', () => {
       const s = this.shown;
@@ -384,7 +306,6 @@ export class Explainer {
     });
     main.addEventListener('mousemove', (e) => this.hover(e));
     main.addEventListener('mouseleave', () => (readout.textContent = ''));
-    return { root, status, progress, caption, cancel, original, input, main, mainCaption, readout, ramp, ticks, legend, notes, topk, classes, search, searchNote, tiles, heads, groups, originalCaption, inputCaption };
   }
 
   private listen(): void {
@@ -783,6 +704,21 @@ export class Explainer {
       return tr;
     }));
   }
+
+  /** Redraws every picture with the new opacity, once per frame however fast the slider moves. */
+  private redrawSoon(): void {
+    if (this.redrawPending) return;
+    this.redrawPending = true;
+    requestAnimationFrame(() => {
+      this.redrawPending = false;
+      if (!this.shown) return;
+      this.redraw();
+      this.drawCompare(this.shown);
+      this.drawHeads(this.shown);
+    });
+  }
+
+  private redrawPending = false;
 
   /** The explanation picture in the current display mode, its colour bar and caption. */
   private redraw(): void {

@@ -259,6 +259,7 @@ describe.skipIf(!have)('the built app on Chromium (SwiftShader)', () => {
       s.value = '0.9';
       s.dispatchEvent(new Event('input', { bubbles: true }));
     });
+    await page.waitForFunction(() => new Promise((ok) => requestAnimationFrame(() => ok(true)))); // redrawn on the next frame
     expect(await pixels()).not.toEqual(before);
     await page.click('input[data-mode=map]');
     await screenshot(page, '1-bundled-map-only');

@@ -737,7 +737,10 @@ export class Explainer {
   private drawCompare(s: Shown): void {
     const { tiles } = this.ui;
     tiles.hidden = s.compare.length === 0;
-    tiles.replaceChildren(...s.compare.map(({ info, maps }) => comparisonTile(s.prepared.view, info.name, info.title, maps, this.alpha)));
+    tiles.replaceChildren(
+      h('div', { class: 'vl-subhead' }, `Every method a session derives, for ${this.className(s.classId)} (class-independent ones ignore the class)`),
+      ...s.compare.map(({ info, maps }) => comparisonTile(s.prepared.view, info.name, info.title, maps, this.alpha)),
+    );
   }
 
   private drawHeads(s: Shown): void {

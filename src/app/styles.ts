@@ -47,5 +47,8 @@ export const EXPLAINER_CSS = /* css */ `
 .vitlens-explainer .vl-view label { margin-right: 0.6rem; }
 .vitlens-explainer .vl-tiles { display: flex; flex-wrap: wrap; gap: 0.6rem; }
 .vitlens-explainer .vl-tiles figcaption { max-width: 150px; }
+.vitlens-explainer .vl-subhead { flex-basis: 100%; font-weight: 600; margin-top: 0.6rem; }
+.vitlens-explainer [data-role=heads] { margin-top: 0.8rem; }
+.vitlens-explainer [data-role=heads] figcaption { max-width: none; }
 .vitlens-explainer .vl-dropping { outline: 3px dashed #2962ff; outline-offset: 4px; }
 `;

@@ -146,6 +146,16 @@ async function dropFile(page: Page, path: string, name: string): Promise<void> {
   }, { b64, name });
 }
 
+/** Pastes a file, as Ctrl+V with an image on the clipboard does. */
+async function pasteFile(page: Page, path: string, name: string): Promise<void> {
+  const b64 = readFileSync(path).toString('base64');
+  await page.evaluate(({ b64, name }) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], name, { type: 'image/png' }));
+    document.body.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+  }, { b64, name });
+}
+
 const busyLog = (page: Page) => page.evaluate(() => (window as unknown as AppWindow).vitlensApp.log.busy.map((b) => ({ ...b, captions: [...b.captions] })));
 const computed = (page: Page) => page.evaluate(() => [...(window as unknown as AppWindow).vitlensApp.log.computed]);
 
@@ -231,7 +241,7 @@ describe.skipIf(!have)('the built app on Chromium (SwiftShader)', () => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('bundled model: samples, top-k click, method switch, opacity, download, busy state; maps equal Node', async () => {
+  it('bundled model: samples, top-k click, method switch, opacity, download, paste, busy state; maps equal Node', async () => {
     const { page, problems } = await openApp();
     let r = await settled(page, { method: 'rollout', image: '0-t-shirt-top' });
     const sample = join(repoRoot, 'assets/images/0-t-shirt-top.png');
@@ -282,6 +292,12 @@ describe.skipIf(!have)('the built app on Chromium (SwiftShader)', () => {
     await page.check('input[data-role=heads-toggle]');
     await page.waitForFunction(() => document.querySelectorAll('[data-role=compare] canvas').length > 4 && !(document.querySelector('[data-role=heads]') as HTMLElement).hidden && (window as unknown as AppWindow).vitlensApp.element.dataset.state === 'ready', undefined, { timeout: 120_000 });
     await screenshot(page, '2-bundled-compare-heads');
+
+    // Paste a colour photo: the one-channel model sees it in grey, and the page says so.
+    await pasteFile(page, files.photo, 'pasted-photo.png');
+    r = await settled(page, { image: 'pasted-photo.png' });
+    expect(await page.textContent('[data-role=preprocessing]')).toContain('converted to grey: the model takes one channel');
+    await expectMatchesNode(r, join(repoRoot, 'assets/fmnist-vit'), files.photo);
 
     // Steady-state method switch, with and without session reuse (printed for the README).
     const switches = await page.evaluate(() => (window as unknown as AppWindow).vitlensApp.measureSwitch(['rollout', 'grad-rollout', 'relevance', 'cdam', 'gradcam', 'saliency'], 5));

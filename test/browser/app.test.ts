@@ -402,6 +402,15 @@ describe.skipIf(!have)('the built app on Chromium (SwiftShader)', () => {
     await page.close();
   });
 
+  it('as a <vitlens-explainer> element on the page\'s own GPUDevice', async () => {
+    const { page, problems } = await openApp('?element');
+    const r = await settled(page, { method: 'rollout' });
+    expect(await page.evaluate(() => document.querySelector('vitlens-explainer')?.querySelector('.vitlens-explainer') !== null)).toBe(true);
+    await expectMatchesNode(r, join(repoRoot, 'assets/fmnist-vit'), join(repoRoot, 'assets/images/0-t-shirt-top.png'));
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
   it('a refused model shows the typed error in one line and the page keeps working', async () => {
     const { page } = await openApp();
     await settled(page, { method: 'rollout' });

@@ -539,17 +539,24 @@ export class Explainer {
     this.ui.status.className = 'vl-status';
     this.ui.status.title = '';
     this.ui.status.textContent = this.statusText = `WebGPU: ${ctx.info.name} (${ctx.kernelFamily} kernels) · ${name === c.architecture ? name : `${name}: ${c.architecture}`}, ${c.numClasses} classes, input ${c.pretrained.inputSize.join('×')}`;
-    this.ui.classes.replaceChildren(...Array.from({ length: c.numClasses }, (_, i) => h('option', { value: `${i}: ${this.label(i)}` })));
-    for (const set of this.ui.groups) {
-      for (const input of Array.from(set.querySelectorAll<HTMLInputElement>('input[data-method]'))) {
-        const info = methodByName(input.value)!;
-        const refused = !!info.usesClassToken && !c.classToken;
-        input.disabled = refused;
-        input.closest('label')!.classList.toggle('vl-disabled', refused);
-        input.closest('label')!.title = refused ? 'needs a class token, which this model does not have' : '';
+    // Suggestions for the class search (a list of up to 5,000; the search itself takes any id or name).
+    this.ui.classes.replaceChildren(...Array.from({ length: Math.min(c.numClasses, 5000) }, (_, i) => h('option', { value: `${i}: ${this.label(i)}` })));
+    const why = (info: MethodInfo) =>
+      info.usesClassToken && !c.classToken ? 'needs a class token, which this model does not have' : info.classSpecific && c.numClasses === 0 ? 'explains a class, and this model has no classifier' : '';
+    for (const input of this.ui.methodRadios) {
+      const reason = why(methodByName(input.value)!);
+      input.disabled = reason !== '';
+      input.closest('label')!.classList.toggle('vl-disabled', reason !== '');
+      input.closest('label')!.title = reason;
+    }
+    if (why(methodByName(this.want.method)!)) {
+      // The method shown cannot run on this model: the first one that can.
+      const first = METHODS.find((m) => !why(m));
+      if (first) {
+        this.want = { ...this.want, method: first.name };
+        this.generation++;
       }
     }
-    if (methodByName(this.want.method)?.usesClassToken && !c.classToken) this.want = { ...this.want, method: 'cdam' };
   }
 
   private async ensureImage(want: Want, gen: number): Promise<void> {
@@ -629,17 +636,22 @@ export class Explainer {
     const p = this.prepared!;
     const { model } = p;
     const info = methodByName(want.method)!;
-    if (!p.logits) {
+    const hasHead = model.config.numClasses > 0;
+    if (info.classSpecific && !hasHead) {
+      throw new VitlensError('no-logits', `${model.config.architecture} has no classifier (num_classes 0): ${info.title} explains a class; pick a class-independent method`);
+    }
+    if (hasHead && !p.logits) {
       this.busyCaption(`Classifying ${p.name.replace(/^\d+-/, '')}…`);
       p.logits = await p.session.logits();
     }
-    const classId = want.classId ?? argmax(p.logits);
-    if (classId < 0 || classId >= model.config.numClasses) throw new VitlensError('bad-class', `class ${classId} is out of range: the model has classes 0..${model.config.numClasses - 1}`);
+    // -1: no classifier (only class-independent methods run then)
+    const classId = !p.logits ? -1 : want.classId ?? argmax(p.logits);
+    if (hasHead && (classId < 0 || classId >= model.config.numClasses)) throw new VitlensError('bad-class', `class ${classId} is out of range: the model has classes 0..${model.config.numClasses - 1}`);
     const maps = await this.mapOf(p, info, classId, true);
     if (gen !== this.generation) return null;
     const compare: Shown['compare'] = [];
     if (want.compare) {
-      for (const m of this.compareMethods(model)) {
+      for (const m of this.compareMethods(model).filter((x) => hasHead || !x.classSpecific)) {
         this.busyCaption(`Comparing methods for ${this.className(classId)}: ${m.title}…`);
         compare.push({ info: m, maps: await this.mapOf(p, m, classId, false) });
         if (gen !== this.generation) return null;
@@ -671,7 +683,7 @@ export class Explainer {
       grid: [...s.maps.grid],
       signed: s.maps.signed,
       map: Array.from(map),
-      logits: Array.from(p.logits!),
+      logits: p.logits ? Array.from(p.logits) : [],
     };
     this.drawInputs(p);
     this.drawTopK(p, s.classId);
@@ -691,7 +703,11 @@ export class Explainer {
   }
 
   private drawTopK(p: Prepared, classId: number): void {
-    const probs = softmax(p.logits!);
+    if (!p.logits) {
+      this.ui.topk.replaceChildren(h('tr', {}, h('td', {}, 'no classifier (num_classes 0): class-independent methods only')));
+      return;
+    }
+    const probs = softmax(p.logits);
     const order = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a]);
     const rows = order.slice(0, TOP_K);
     if (!rows.includes(classId)) rows.push(classId);
@@ -738,7 +754,7 @@ export class Explainer {
     const { tiles } = this.ui;
     tiles.hidden = s.compare.length === 0;
     tiles.replaceChildren(
-      h('div', { class: 'vl-subhead' }, `Every method a session derives, for ${this.className(s.classId)} (class-independent ones ignore the class)`),
+      h('div', { class: 'vl-subhead' }, s.classId < 0 ? 'Every class-independent method' : `Every method a session derives, for ${this.className(s.classId)} (class-independent ones ignore the class)`),
       ...s.compare.map(({ info, maps }) => comparisonTile(s.prepared.view, info.name, info.title, maps, this.alpha)),
     );
   }

@@ -28,6 +28,7 @@ import { readImageFile } from '../../src/io/decode-node.js';
 import { encodePng } from '../../src/io/encode-node.js';
 import { flattenAlpha, type RawImage } from '../../src/io/image.js';
 import { describePreprocessing } from '../../src/io/preprocess.js';
+import { parseSafetensors, serializeSafetensors, toFloat32, type TensorToWrite } from '../../src/io/safetensors.js';
 import { imageBatch } from '../../src/model/input.js';
 import { logitsOf } from '../../src/model/predict.js';
 import type { VisionTransformer } from '../../src/model/vit.js';
@@ -407,6 +408,38 @@ describe.skipIf(!have)('the built app on Chromium (SwiftShader)', () => {
     const r = await settled(page, { method: 'rollout' });
     expect(await page.evaluate(() => document.querySelector('vitlens-explainer')?.querySelector('.vitlens-explainer') !== null)).toBe(true);
     await expectMatchesNode(r, join(repoRoot, 'assets/fmnist-vit'), join(repoRoot, 'assets/images/0-t-shirt-top.png'));
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('a model without classifier (num_classes 0, as DINO): class-independent methods, class-specific ones disabled', async () => {
+    // micro without its head: the weights a backbone-only hub model ships.
+    const dir = join(work, 'micro-backbone');
+    mkdirSync(dir, { recursive: true });
+    const weights = parseSafetensors(readFileSync(join(MICRO, 'model.safetensors')));
+    const kept: Record<string, TensorToWrite> = {};
+    for (const [k, t] of weights.tensors) if (!k.startsWith('head.')) kept[k] = { dtype: 'F32', shape: [...t.shape], data: toFloat32(t) };
+    writeFileSync(join(dir, 'model.safetensors'), serializeSafetensors(kept));
+    const config = JSON.parse(readFileSync(join(MICRO, 'config.json'), 'utf8'));
+    config.num_classes = config.model_args.num_classes = 0;
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+
+    const { page, problems } = await openApp();
+    await settled(page, { method: 'rollout' });
+    await pickMethod(page, 'cdam');
+    await settled(page, { method: 'cdam' });
+    await page.setInputFiles('input[data-role=model-files]', [join(dir, 'config.json'), join(dir, 'model.safetensors')]);
+    const r = await settled(page, { model: 'vit_micro_patch8_32', method: 'attention' }); // the first method it can run
+    expect(r.logits).toEqual([]);
+    expect(await page.isDisabled('input[data-method="cdam"]')).toBe(true);
+    expect(await page.textContent('.vl-topk')).toContain('no classifier');
+    await pickMethod(page, 'rollout');
+    const ro = await settled(page, { method: 'rollout' });
+    const ref = await node.model(dir);
+    const x = imageBatch(ref, [await readImageFile(join(repoRoot, 'assets/images/0-t-shirt-top.png'))]);
+    const m = await methodByName('rollout')!.run({ model: ref, images: x, targets: 'top' });
+    x.release();
+    expect(relToMax(ro.map, m.maps[0][0])).toBeLessThanOrEqual(1e-4);
     expect(problems).toEqual([]);
     await page.close();
   });

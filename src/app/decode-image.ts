@@ -1,7 +1,9 @@
 /**
  * Images the browser decodes (PNG, JPEG, WebP, ...) as vitlens RawImages: pixels exactly as stored,
  * without colour management or premultiplied alpha where the browser allows it, so that a PNG gives
- * the same numbers here as pngjs gives in Node.
+ * the same numbers here as pngjs gives in Node. One limit: a 2D canvas stores premultiplied alpha,
+ * so partly transparent pixels come back with their colour rounded (fully transparent and fully
+ * opaque ones are exact); the explainer flattens transparency onto white anyway.
  */
 import { ImageError } from '../errors.js';
 import { fromImageData, type RawImage } from '../io/image.js';

@@ -13,7 +13,7 @@ export { configFromHub, configFromName, configFromArgs, numPrefixTokens, bufferN
 export { knownTimmModels } from './model/timm-models.js';
 export { expectedParams, checkWeights, type ParamSpec } from './model/weights.js';
 export { VisionTransformer, type ForwardOptions, type ForwardResult, type OutputGradient } from './model/vit.js';
-export { loadModelFromBytes, loadModelFromConfig } from './model/load.js';
+export { loadModelFromBytes, loadModelFromBytesAsync, loadModelFromConfig } from './model/load.js';
 export { imageBatch, inputTensor } from './model/input.js';
 export { classify, logitsOf, topK, softmax, type Prediction } from './model/predict.js';
 export { gradients, type GradientRequest, type GradientResult } from './model/gradients.js';

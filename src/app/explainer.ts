@@ -21,7 +21,7 @@ import { GpuContext, type KernelFamily } from '../gpu/context.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { flattenAlpha, type RawImage } from '../io/image.js';
 import { describePreprocessing, normalizeToTensor, resizeAndCrop, type PreprocessSummary } from '../io/preprocess.js';
-import { loadModelFromBytes } from '../model/load.js';
+import { loadModelFromBytesAsync } from '../model/load.js';
 import { inputTensor } from '../model/input.js';
 import { softmax } from '../model/predict.js';
 import type { VisionTransformer } from '../model/vit.js';
@@ -527,8 +527,8 @@ export class Explainer {
     }
     if (gen !== this.generation && this.want.model !== src) return; // superseded while reading
     this.busyCaption(`Preparing ${label} on the GPU…`);
-    await yieldToPage(); // the caption paints before the synchronous upload
-    const model = loadModelFromBytes(ctx, config, bytes, { source: name });
+    await yieldToPage(); // the caption paints before the weights are decoded
+    const model = await loadModelFromBytesAsync(ctx, config, bytes, { source: name });
     const c = model.config;
     if (name.endsWith('.safetensors')) name = c.architecture; // files picked without their folder
     const labels = c.labelNames ?? (c.numClasses === 1000 ? IMAGENET_CLASSES : null);

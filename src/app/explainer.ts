@@ -27,13 +27,14 @@ import { softmax } from '../model/predict.js';
 import type { VisionTransformer } from '../model/vit.js';
 import { formatValue } from '../render/map-status.js';
 import { toImageData } from '../render/picture.js';
+import { TimeSlice } from '../time-slice.js';
 import { decodeImage, isImageFile } from './decode-image.js';
 import { downloadCanvas, h, paint } from './dom.js';
 import { IMAGENET_CLASSES } from './imagenet-classes.js';
 import { buildLayout, type Layout } from './layout.js';
 import { fileBytes, urlBytes, urlJson } from './load-bytes.js';
 import { droppedFiles, isModelFile, pickModelFiles } from './model-files.js';
-import { colorbarParts, comparisonTile, drawModelInput, drawOriginal, explanationPicture, headsGrid, patchAt, type DisplayMode } from './pictures.js';
+import { colorbarParts, comparisonFigure, drawModelInput, drawOriginal, explanationPicture, HeadsGrid, paintComparisonTile, patchAt, type DisplayMode } from './pictures.js';
 import { EXPLAINER_CSS } from './styles.js';
 
 export interface ExplainerOptions {
@@ -688,8 +689,8 @@ export class Explainer {
     this.drawInputs(p);
     this.drawTopK(p, s.classId);
     this.redraw();
-    this.drawCompare(s);
-    this.drawHeads(s);
+    void this.drawCompare(s);
+    void this.drawHeads(s);
     this.ui.caption.textContent = this.captionOf(s);
   }
 
@@ -729,8 +730,8 @@ export class Explainer {
       this.redrawPending = false;
       if (!this.shown) return;
       this.redraw();
-      this.drawCompare(this.shown);
-      this.drawHeads(this.shown);
+      void this.drawCompare(this.shown);
+      void this.drawHeads(this.shown);
     });
   }
 
@@ -750,24 +751,65 @@ export class Explainer {
     legend.textContent = bar.legend;
   }
 
-  private drawCompare(s: Shown): void {
+  /**
+   * The side-by-side tiles, a few per task (TimeSlice): a dozen tiles drawn in one go held the page
+   * for 150 ms on SwiftShader's machine. A newer draw (opacity, a new result) stops an older one;
+   * the figures stay in place while only the opacity changes. data-drawing is set until done.
+   */
+  private async drawCompare(s: Shown): Promise<void> {
+    const ticket = ++this.compareTicket;
     const { tiles } = this.ui;
     tiles.hidden = s.compare.length === 0;
-    tiles.replaceChildren(
-      h('div', { class: 'vl-subhead' }, s.classId < 0 ? 'Every class-independent method' : `Every method a session derives, for ${this.className(s.classId)} (class-independent ones ignore the class)`),
-      ...s.compare.map(({ info, maps }) => comparisonTile(s.prepared.view, info.name, info.title, maps, this.alpha)),
-    );
+    if (this.compareOf !== s) {
+      this.compareOf = s;
+      tiles.replaceChildren(
+        h('div', { class: 'vl-subhead' }, s.classId < 0 ? 'Every class-independent method' : `Every method a session derives, for ${this.className(s.classId)} (class-independent ones ignore the class)`),
+        ...s.compare.map(({ info, maps }) => comparisonFigure(s.prepared.view, info.name, info.title, maps.signed)),
+      );
+    }
+    const canvases = tiles.querySelectorAll('canvas');
+    tiles.dataset.drawing = 'true';
+    const slice = new TimeSlice(DRAW_BUDGET_MS);
+    for (const [i, { maps }] of s.compare.entries()) {
+      await slice.pause();
+      if (ticket !== this.compareTicket) return;
+      paintComparisonTile(canvases[i], s.prepared.view, maps, this.alpha);
+    }
+    delete tiles.dataset.drawing;
   }
 
-  private drawHeads(s: Shown): void {
+  private compareTicket = 0;
+  private compareOf: Shown | null = null;
+
+  /** The per-block × per-head grid, a few blocks per task (as drawCompare). */
+  private async drawHeads(s: Shown): Promise<void> {
+    const ticket = ++this.headsTicket;
     const fig = this.ui.heads;
     const heads = s.want.heads ? s.prepared.heads : undefined;
     fig.hidden = !heads;
+    delete fig.dataset.drawing;
     if (!heads) return;
-    const grid = headsGrid(s.prepared.view, heads, this.alpha);
-    paint(fig.querySelector('canvas')!, toImageData(grid.image));
+    const grid = new HeadsGrid(s.prepared.view, heads);
+    const canvas = fig.querySelector('canvas')!;
+    const g = canvas.getContext('2d')!;
+    if (canvas.width !== grid.width || canvas.height !== grid.height) {
+      canvas.width = grid.width;
+      canvas.height = grid.height;
+      g.fillStyle = '#fff';
+      g.fillRect(0, 0, grid.width, grid.height);
+    }
     fig.querySelector('figcaption')!.textContent = grid.caption;
+    fig.dataset.drawing = 'true';
+    const slice = new TimeSlice(DRAW_BUDGET_MS);
+    for (let block = 0; block < grid.blocks; block++) {
+      await slice.pause();
+      if (ticket !== this.headsTicket) return;
+      grid.paintBlock(g, block, this.alpha);
+    }
+    delete fig.dataset.drawing;
   }
+
+  private headsTicket = 0;
 
   /** The patch under the pointer and its value. */
   private hover(e: MouseEvent): void {
@@ -807,6 +849,9 @@ export class Explainer {
     for (const b of Array.from(this.element.querySelectorAll<HTMLButtonElement>('[data-sample]'))) b.classList.toggle('vl-on', this.want.image.kind === 'sample' && this.want.image.name === b.dataset.sample);
   }
 }
+
+/** Main-thread work per task while pictures are drawn piecewise (the page aims at no task over ~100 ms). */
+const DRAW_BUDGET_MS = 30;
 
 /** Lets the page paint and handle input before the next CPU step. */
 const yieldToPage = () => new Promise<void>((ok) => setTimeout(ok, 0));

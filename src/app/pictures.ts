@@ -10,7 +10,7 @@ import type { RawImage, RgbImage } from '../io/image.js';
 import type { PreprocessSummary } from '../io/preprocess.js';
 import { colormap, cssGradient } from '../render/colormap.js';
 import { formatValue } from '../render/map-status.js';
-import { attentionGridPicture, displaySize, heatmapImage, nearestIndex, overlayMap, scaleImage, toImageData, type MapPicture } from '../render/picture.js';
+import { attentionTiles, attentionTileSize, displaySize, heatmapImage, nearestIndex, overlayMap, scaleImage, toImageData, type MapPicture } from '../render/picture.js';
 import { h, paint } from './dom.js';
 
 /** Longer side of the three main pictures, and of the side-by-side tiles. */
@@ -82,21 +82,57 @@ export function colorbarParts(pic: MapPicture, signed: boolean, forClass: string
   };
 }
 
-/** One tile of the side-by-side grid. */
-export function comparisonTile(view: RawImage, name: string, title: string, maps: ExplanationMaps, alpha: number): HTMLElement {
-  const pic = overlayMap(view, maps.maps[0][0], maps.grid, maps.signed, { size: TILE_SIZE, alpha, beforeRelu: beforeRelu(maps) });
-  const c = h('canvas', { 'data-method': name });
-  paint(c, toImageData(pic.image));
-  return h('figure', {}, c, h('figcaption', {}, `${title}${maps.signed ? ' (signed: red for, blue against)' : ''}`));
+/** One figure of the side-by-side grid, its canvas sized but not yet painted (paintComparisonTile). */
+export function comparisonFigure(view: RawImage, name: string, title: string, signed: boolean): HTMLElement {
+  const [W, H] = displaySize(view.width, view.height, TILE_SIZE);
+  const c = h('canvas', { 'data-method': name, width: String(W), height: String(H) });
+  return h('figure', {}, c, h('figcaption', {}, `${title}${signed ? ' (signed: red for, blue against)' : ''}`));
 }
 
-/** Every block's and head's CLS attention (first image) as one picture, with its caption. */
-export function headsGrid(view: RawImage, heads: RawAttention, alpha: number): { image: RgbImage; caption: string } {
-  const perHead = heads.perHead.map((layer) => layer.map((perImage) => perImage[0]));
-  return {
-    image: attentionGridPicture(view, perHead, heads.grid, { alpha }),
-    caption: `CLS attention: rows are blocks 1–${perHead.length}, columns heads 1–${perHead[0].length}, last column their mean; each tile scaled on its own`,
-  };
+/** The picture of one side-by-side tile on its canvas. */
+export function paintComparisonTile(canvas: HTMLCanvasElement, view: RawImage, maps: ExplanationMaps, alpha: number): void {
+  const pic = overlayMap(view, maps.maps[0][0], maps.grid, maps.signed, { size: TILE_SIZE, alpha, beforeRelu: beforeRelu(maps) });
+  paint(canvas, toImageData(pic.image));
+}
+
+/**
+ * The per-block × per-head grid of CLS attention (first image), laid out as attentionGridPicture
+ * lays it out (rows are blocks, columns heads, the last column their mean), drawn a block at a time.
+ */
+export class HeadsGrid {
+  static readonly GAP = 3;
+  readonly tileWidth: number;
+  readonly tileHeight: number;
+  readonly width: number;
+  readonly height: number;
+  readonly caption: string;
+  private readonly perHead: Float32Array[][];
+  private readonly grid: readonly [number, number];
+
+  constructor(private readonly view: RawImage, heads: RawAttention) {
+    this.perHead = heads.perHead.map((layer) => layer.map((perImage) => perImage[0]));
+    [this.tileWidth, this.tileHeight] = displaySize(view.width, view.height, attentionTileSize(view));
+    const cols = this.perHead[0].length + 1;
+    const rows = this.perHead.length;
+    this.width = cols * this.tileWidth + (cols + 1) * HeadsGrid.GAP;
+    this.height = rows * this.tileHeight + (rows + 1) * HeadsGrid.GAP;
+    this.caption = `CLS attention: rows are blocks 1–${rows}, columns heads 1–${cols - 1}, last column their mean; each tile scaled on its own`;
+    this.grid = heads.grid;
+  }
+
+  get blocks(): number {
+    return this.perHead.length;
+  }
+
+  /** Paints block `block`'s row of tiles on `g` (a canvas of width x height). */
+  paintBlock(g: CanvasRenderingContext2D, block: number, alpha: number): void {
+    const [row] = attentionTiles(this.view, [this.perHead[block]], this.grid, { alpha });
+    const gap = HeadsGrid.GAP;
+    row.forEach((tile, c) => {
+      const pic = toImageData(tile);
+      g.putImageData(new ImageData(pic.data, pic.width, pic.height), gap + c * (this.tileWidth + gap), gap + block * (this.tileHeight + gap));
+    });
+  }
 }
 
 /** The patch [row, column] that display pixel (x, y) of a `width` x `height` picture of `view` shows: the picture's own rule. */

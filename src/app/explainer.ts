@@ -530,6 +530,7 @@ export class Explainer {
     this.busyCaption(`Preparing ${label} on the GPU…`);
     await yieldToPage(); // the caption paints before the weights are decoded
     const model = await loadModelFromBytesAsync(ctx, config, bytes, { source: name });
+    await yieldToPage(); // the upload above was a task of its own; so is the page's update below
     const c = model.config;
     if (name.endsWith('.safetensors')) name = c.architecture; // files picked without their folder
     const labels = c.labelNames ?? (c.numClasses === 1000 ? IMAGENET_CLASSES : null);

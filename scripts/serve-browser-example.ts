@@ -1,27 +1,19 @@
 /**
- * Builds and serves the browser example (examples/browser/):
+ * Builds the vitlens app (examples/browser/, see scripts/build-app.ts) and serves the built folder:
  *
  *   npm run example:browser            # http://127.0.0.1:8173/
  *   npm run example:browser -- 9000    # another port (0: any free one)
  *
- * examples/browser/main.ts is bundled for the browser with esbuild, in memory, with `vitlens`
- * resolved to this repository's src/index.ts (the browser entry), so no `npm run build` is
- * needed. The server is plain node:http on 127.0.0.1 and serves three things only:
- *   /            examples/browser/index.html
- *   /main.js     the bundle (and /main.js.map)
- *   /assets/...  the repository's assets/ folder (the bundled model and images)
- * The browser test (test/browser/) starts the same server through `startExampleServer`.
+ * The server is a plain static file server on 127.0.0.1 (node:http), as any static host would
+ * serve dist-app/: it shows that the built folder needs nothing else. The browser test
+ * (test/browser/) builds into a temporary folder and serves it through `startStaticServer`.
  */
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const exampleDir = join(root, 'examples/browser');
-const assetsDir = join(root, 'assets');
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { buildApp } from './build-app.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -32,37 +24,18 @@ const TYPES: Record<string, string> = {
   '.safetensors': 'application/octet-stream',
 };
 
-/** Bundles examples/browser/main.ts for the browser; returns main.js and its source map. */
-export async function bundleExample(): Promise<{ js: string; map: string }> {
-  const r = await build({
-    entryPoints: [join(exampleDir, 'main.ts')],
-    bundle: true,
-    platform: 'browser',
-    format: 'esm',
-    target: 'es2022',
-    sourcemap: 'external',
-    outfile: 'main.js', // names the files in memory; nothing is written
-    write: false,
-    logLevel: 'silent',
-    alias: { vitlens: join(root, 'src/index.ts') },
-  });
-  const js = r.outputFiles.find((f) => f.path.endsWith('.js'))!.text;
-  const map = r.outputFiles.find((f) => f.path.endsWith('.map'))!.text;
-  return { js, map };
-}
-
 export interface ExampleServer {
   url: string;
   server: Server;
   close(): Promise<void>;
 }
 
-/** Bundles the example and serves it on 127.0.0.1:`port` (0: any free port). */
-export async function startExampleServer(port = 0): Promise<ExampleServer> {
-  const bundle = await bundleExample();
+/** Serves the files under `dir` on 127.0.0.1:`port` (0: any free port); nothing outside `dir`. */
+export async function startStaticServer(dir: string, port = 0): Promise<ExampleServer> {
+  const top = resolve(dir);
   const server = createServer((req, res) => {
     const send = (status: number, type: string, body: string | Uint8Array) => {
-      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+      res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
       res.end(body);
     };
     let path: string;
@@ -72,16 +45,8 @@ export async function startExampleServer(port = 0): Promise<ExampleServer> {
       return send(400, 'text/plain', 'bad request');
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed');
-    if (path === '/main.js') return send(200, TYPES['.js'], bundle.js);
-    if (path === '/main.js.map') return send(200, TYPES['.map'], bundle.map);
-    let file: string | null = null;
-    if (path === '/' || path === '/index.html') file = join(exampleDir, 'index.html');
-    else if (path.startsWith('/assets/')) {
-      // Stay inside assets/: no `..`, no absolute paths.
-      const p = resolve(assetsDir, normalize(path.slice('/assets/'.length)));
-      if (p.startsWith(assetsDir + sep)) file = p;
-    }
-    if (!file) return send(404, 'text/plain', `not found: ${path}`);
+    const file = resolve(top, normalize(`.${path.endsWith('/') ? `${path}index.html` : path}`));
+    if (!file.startsWith(top + sep)) return send(404, 'text/plain', `not found: ${path}`);
     readFile(file).then(
       (body) => send(200, TYPES[extname(file)] ?? 'application/octet-stream', body),
       () => send(404, 'text/plain', `not found: ${path}`),
@@ -107,8 +72,9 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
     process.exit(2);
   }
   try {
-    const s = await startExampleServer(port);
-    console.log(`vitlens browser example: ${s.url}  (needs a browser with WebGPU; Ctrl-C stops)`);
+    const app = await buildApp();
+    const s = await startStaticServer(app.dir, port);
+    console.log(`vitlens app (${join(app.dir)}): ${s.url}  (needs a browser with WebGPU; Ctrl-C stops)`);
   } catch (e) {
     console.error(`could not start the example server: ${(e as Error).message}`);
     process.exit(1);

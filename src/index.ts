@@ -18,7 +18,7 @@ export { configFromHub, configFromName, configFromArgs, numPrefixTokens, bufferN
 export { knownTimmModels } from './model/timm-models.js';
 export { expectedParams, checkWeights, type ParamSpec } from './model/weights.js';
 export { VisionTransformer, type ForwardOptions, type ForwardResult, type OutputGradient } from './model/vit.js';
-export { loadModelFromBytes, loadModelFromConfig } from './model/load.js';
+export { loadModelFromBytes, loadModelFromBytesAsync, loadModelFromConfig } from './model/load.js';
 export { imageBatch, inputTensor } from './model/input.js';
 export { classify, logitsOf, topK, softmax, type Prediction } from './model/predict.js';
 export { gradients, type GradientRequest, type GradientResult } from './model/gradients.js';
@@ -31,8 +31,8 @@ export { readTorchCheckpoint, TorchTensor, PickledNamespace, type TorchCheckpoin
 export { convertCheckpoint, loadStateDict, sniffWeightsFormat, type ConvertOptions, type ConvertResult } from './convert/convert.js';
 export { inferArchitecture, hubConfig, type InferredArch, type InferOptions } from './convert/infer-arch.js';
 export { remapToTimm } from './convert/timm-remap.js';
-export { fromImageData, toRgb, toGray, dropAlpha, stackBatch, type RawImage, type ImageDataLike } from './io/image.js';
-export { preprocess, resizeAndCrop, resolveDataConfig, normalizeToTensor, type DataConfig, type PretrainedCfg } from './io/preprocess.js';
+export { fromImageData, toRgb, toGray, dropAlpha, flattenAlpha, stackBatch, type RawImage, type ImageDataLike } from './io/image.js';
+export { preprocess, resizeAndCrop, describePreprocessing, resolveDataConfig, normalizeToTensor, type DataConfig, type PretrainedCfg, type PreprocessSummary } from './io/preprocess.js';
 export { resizePil, resizeFloatAntialiased, upsampleBilinear } from './io/resize.js';
 export { colormap, colorAt, cssGradient, colormapFor, COLORMAPS, DIVERGING_COLORMAPS, type Colormap, type ColormapName } from './render/colormap.js';
 export { mapStatus, type MapStatus } from './render/map-status.js';

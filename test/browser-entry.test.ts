@@ -25,5 +25,13 @@ describe('browser entry point', () => {
     });
     expect(r.errors).toEqual([]);
     expect(r.outputFiles[0].text.length).toBeGreaterThan(10_000);
+    // The app (DOM code) is its own entry, vitlens/app: none of it in the library.
+    expect(r.outputFiles[0].text).not.toMatch(/customElements|HTMLElement|document\.createElement/);
+  });
+
+  it('the app entry (vitlens/app) bundles for the browser too', async () => {
+    const r = await build({ entryPoints: [`${repoRoot}/src/app/index.ts`], bundle: true, platform: 'browser', format: 'esm', write: false, logLevel: 'silent' });
+    expect(r.errors).toEqual([]);
+    expect(r.outputFiles[0].text).toMatch(/customElements/);
   });
 });

@@ -4,7 +4,7 @@
  */
 import type { Tensor } from '../gpu/tensor.js';
 import type { VisionTransformer } from '../model/vit.js';
-import { abnarRollout, attentionFlow, type FlowVariant, type ProgressCallback } from './attention-graph.js';
+import { abnarRollout, attentionFlowAsync, type FlowVariant, type ProgressCallback } from './attention-graph.js';
 import { requireClassToken, type ExplanationMaps } from './maps.js';
 import { tapOf, type ForwardTaps } from './sources.js';
 
@@ -42,21 +42,22 @@ export interface FlowMapOptions {
 /** Attention flow from the class token to each patch token (maps[0][b]); index 0 = first patch. */
 export async function attentionFlowMaps(model: VisionTransformer, images: Tensor, opts: FlowMapOptions = {}): Promise<ExplanationMaps> {
   requireClassToken(model, 'attention flow');
-  return flowMapsFrom(model, await attentionStack(model, images), opts);
+  return await flowMapsFrom(model, await attentionStack(model, images), opts);
 }
 
-/** attentionFlowMaps from an attention stack. */
-export function flowMapsFrom(model: VisionTransformer, { per, grid, N }: AttentionStack, opts: FlowMapOptions = {}): ExplanationMaps {
+/** attentionFlowMaps from an attention stack (the max-flows run in slices: no long task in a page). */
+export async function flowMapsFrom(model: VisionTransformer, { per, grid, N }: AttentionStack, opts: FlowMapOptions = {}): Promise<ExplanationMaps> {
   requireClassToken(model, 'attention flow');
   const NP = model.numPrefix;
   const variant = opts.variant ?? 'abnar';
-  const maps = per.map((attn, b) => {
-    const f = attentionFlow(attn, model.config.depth, model.config.numHeads, N, {
+  const maps: Float32Array[] = [];
+  for (const [b, attn] of per.entries()) {
+    const f = await attentionFlowAsync(attn, model.config.depth, model.config.numHeads, N, {
       variant,
       onProgress: opts.onProgress ? (done, total) => opts.onProgress!(b * total + done, per.length * total) : undefined,
     });
-    return Float32Array.from(f.subarray(NP));
-  });
+    maps.push(Float32Array.from(f.subarray(NP)));
+  }
   return { method: `flow-${variant}`, grid, signed: false, maps: [maps] };
 }
 

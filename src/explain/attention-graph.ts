@@ -40,7 +40,7 @@
  * maxflow.ts (about 0.2-0.5 s for ViT-B size, L = 12 and N = 197, instead of minutes).
  */
 import { InputError } from '../errors.js';
-import { maxFlowToEachSink, type LayeredGraph, type ProgressCallback } from './maxflow.js';
+import { maxFlowToEachSink, maxFlowToEachSinkAsync, type LayeredGraph, type ProgressCallback } from './maxflow.js';
 
 export type { ProgressCallback } from './maxflow.js';
 
@@ -157,6 +157,18 @@ export function abnarRollout(attn: Float32Array | Float64Array, L: number, H: nu
  * the input tokens (index 0 = CLS). attn: (L, H, N, N) contiguous, attn[l][h][i][j].
  */
 export function attentionFlow(attn: Float32Array | Float64Array, L: number, H: number, N: number, opts: AttentionFlowOptions): Float64Array {
+  const { graph, tokens, normalize } = flowProblem(attn, L, H, N, opts);
+  return normalized(maxFlowToEachSink(graph, tokens, opts.onProgress), normalize);
+}
+
+/** attentionFlow that gives the event loop a turn between input tokens (no long task in a page; same values). */
+export async function attentionFlowAsync(attn: Float32Array | Float64Array, L: number, H: number, N: number, opts: AttentionFlowOptions): Promise<Float64Array> {
+  const { graph, tokens, normalize } = flowProblem(attn, L, H, N, opts);
+  return normalized(await maxFlowToEachSinkAsync(graph, tokens, opts.onProgress), normalize);
+}
+
+/** The checked options and the layered graph of one attention flow. */
+function flowProblem(attn: Float32Array | Float64Array, L: number, H: number, N: number, opts: AttentionFlowOptions): { graph: LayeredGraph; tokens: number[]; normalize: boolean } {
   const variant = opts.variant;
   if (variant !== 'abnar' && variant !== 'metzger') {
     throw new InputError('bad-option', `attention flow variant must be 'abnar' or 'metzger', got ${String(variant)}`);
@@ -168,13 +180,15 @@ export function attentionFlow(attn: Float32Array | Float64Array, L: number, H: n
   }
   for (const t of tokens) checkToken(t, N, 'output token');
   const A = attentionGraph(attn, L, H, N, opts);
-  const f = maxFlowToEachSink(layeredAttentionGraph(A, N), tokens, opts.onProgress);
-  const normalize = opts.normalize ?? variant === 'abnar';
-  if (normalize) {
-    let sum = 0;
-    for (let j = 0; j < N; j++) sum += f[j];
-    for (let j = 0; j < N; j++) f[j] /= sum; // 0/0 = NaN if no flow at all, as in the reference
-  }
+  return { graph: layeredAttentionGraph(A, N), tokens, normalize: opts.normalize ?? variant === 'abnar' };
+}
+
+/** f / sum(f) when asked (in place). */
+function normalized(f: Float64Array, normalize: boolean): Float64Array {
+  if (!normalize) return f;
+  let sum = 0;
+  for (let j = 0; j < f.length; j++) sum += f[j];
+  for (let j = 0; j < f.length; j++) f[j] /= sum; // 0/0 = NaN if no flow at all, as in the reference
   return f;
 }
 

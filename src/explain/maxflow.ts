@@ -22,6 +22,7 @@
  * termination argument holds in floating point as well.
  */
 import { InputError } from '../errors.js';
+import { TimeSlice } from '../time-slice.js';
 
 /** Node layers 0..S with arcs only from layer l to layer l-1. */
 export interface LayeredGraph {
@@ -87,6 +88,19 @@ export function maxFlowToEachSink(g: LayeredGraph, sources: ArrayLike<number>, o
   const out = new Float64Array(n0);
   const solver = new LayeredMaxFlow(g, sources);
   for (let j = 0; j < n0; j++) {
+    out[j] = solver.flowTo(j);
+    onProgress?.(j + 1, n0);
+  }
+  return out;
+}
+
+/** maxFlowToEachSink that gives the event loop a turn between sinks once `slice`'s budget is spent (a page stays responsive). */
+export async function maxFlowToEachSinkAsync(g: LayeredGraph, sources: ArrayLike<number>, onProgress?: ProgressCallback, slice = new TimeSlice()): Promise<Float64Array> {
+  const n0 = g.widths[0];
+  const out = new Float64Array(n0);
+  const solver = new LayeredMaxFlow(g, sources);
+  for (let j = 0; j < n0; j++) {
+    await slice.pause();
     out[j] = solver.flowTo(j);
     onProgress?.(j + 1, n0);
   }

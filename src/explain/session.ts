@@ -57,7 +57,7 @@ export class ExplanationSession {
   private readonly groups: GradientGroup[] = [];
   private stack: Promise<AttentionStack> | null = null;
   private values: Promise<Float32Array> | null = null;
-  private logits: Promise<Float32Array> | null = null;
+  private logitsRead: Promise<Float32Array> | null = null;
   private running = 0;
   private disposed = false;
   private released = false;
@@ -100,6 +100,17 @@ export class ExplanationSession {
     }
   }
 
+  /** The images' logits ([B, C], read once) from the kept forward: a top-k table costs no extra forward. */
+  async logits(): Promise<Float32Array> {
+    this.checkOpen();
+    this.running++;
+    try {
+      return await this.logitValues();
+    } finally {
+      if (--this.running === 0 && this.disposed) this.releaseAll();
+    }
+  }
+
   /** Releases every tensor the session keeps (idempotent). */
   dispose(): void {
     this.disposed = true;
@@ -133,7 +144,7 @@ export class ExplanationSession {
   private logitValues(): Promise<Float32Array> {
     const logits = this.forward().logits;
     if (!logits) throw new InputError('no-logits', `${this.model.config.architecture} has no classifier: class targets need logits`);
-    return (this.logits ??= logits.read());
+    return (this.logitsRead ??= logits.read());
   }
 
   /** One backward for the class rows of `ids` that no earlier backward covered, with every gradient a derivation reads. */

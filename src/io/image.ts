@@ -118,6 +118,28 @@ export function dropAlpha(img: RawImage): RawImage {
 }
 
 /**
+ * `img` composited onto an opaque `background` grey level (0..255): what a viewer shows for a
+ * transparent image, where PIL's convert('RGB') (and `toRgb`) would keep the colour stored under
+ * transparent pixels, which is often black or arbitrary. Images without alpha are returned as is;
+ * `hadTransparency` says whether any pixel was not fully opaque.
+ */
+export function flattenAlpha(img: RawImage, background = 255): { image: RawImage; hadTransparency: boolean } {
+  assertRawImage(img);
+  if (img.channels !== 2 && img.channels !== 4) return { image: img, hadTransparency: false };
+  if (!Number.isInteger(background) || background < 0 || background > 255) throw new InputError('bad-option', `background must be an integer 0..255, got ${background}`);
+  const { width, height, channels: c, data } = img;
+  const colour = c - 1;
+  const out = new Uint8Array(width * height * colour);
+  let hadTransparency = false;
+  for (let p = 0; p < width * height; p++) {
+    const a = data[p * c + colour];
+    if (a !== 255) hadTransparency = true;
+    for (let k = 0; k < colour; k++) out[p * colour + k] = Math.round((data[p * c + k] * a + background * (255 - a)) / 255);
+  }
+  return { image: { data: out, width, height, channels: colour }, hadTransparency };
+}
+
+/**
  * Stacks preprocessed CHW images (each of `chw = [C, H, W]`) into one NCHW batch tensor,
  * in the given order.
  */

@@ -288,3 +288,102 @@ export function preprocess(img: RawImage, cfg: PretrainedCfg | DataConfig, opts:
   const dc = dataConfigOf(cfg);
   return normalizeToTensor(resizeAndCrop(img, dc, opts), dc.mean, dc.std);
 }
+
+/** What the eval transform does to one image, for people: where the model's view lies and what changed. */
+export interface PreprocessSummary {
+  /** The original image's size [width, height]. */
+  source: [number, number];
+  /** The model's input size [width, height]. */
+  input: [number, number];
+  /**
+   * The area of the original image the model's input shows, in original pixels (fractional; it
+   * extends past the image where the transform pads).
+   */
+  view: { left: number; top: number; width: number; height: number };
+  /** Part of the image is cut off. */
+  cropped: boolean;
+  /** The model's input has borders that are not in the image. */
+  padded: boolean;
+  /** Width and height are scaled differently (crop_mode 'squash'). */
+  squashed: boolean;
+  /** A colour image went to a one-channel model. */
+  toGrey: boolean;
+  /** Pixels were not fully opaque (see `notes` for what became of them). */
+  transparency: boolean;
+  /** One sentence per thing worth saying, in the order they happen. */
+  notes: string[];
+}
+
+/** Whether any pixel of an RGB(A) image has different channel values. */
+function hasColour(img: RawImage): boolean {
+  if (img.channels < 3) return false;
+  const { data, channels: c } = img;
+  for (let i = 0; i < data.length; i += c) if (data[i] !== data[i + 1] || data[i + 1] !== data[i + 2]) return true;
+  return false;
+}
+
+function hasTransparency(img: RawImage): boolean {
+  if (img.channels !== 2 && img.channels !== 4) return false;
+  const { data, channels: c } = img;
+  for (let i = c - 1; i < data.length; i += c) if (data[i] !== 255) return true;
+  return false;
+}
+
+const px = (w: number, h: number) => `${w}×${h}`;
+
+/**
+ * What `resizeAndCrop(img, cfg, opts)` does to `img`, without doing it: the part of the image the
+ * model sees (from `evalGeometry`'s steps, walked backwards), and notes such as "cropped: the model
+ * sees the central 480×480 of 640×480". `flattenedOnto` says the caller composited transparency onto
+ * that grey level before preprocessing (`flattenAlpha`); pass the image as it was before that.
+ */
+export function describePreprocessing(img: RawImage, cfg: PretrainedCfg | DataConfig, opts: PreprocessOptions & { flattenedOnto?: number } = {}): PreprocessSummary {
+  assertRawImage(img, 'input image');
+  const dc = dataConfigOf(cfg);
+  const [c, th, tw] = dc.inputSize;
+  const { width: w, height: h } = img;
+  const skip = opts.skipGeometryAtTargetSize && w === tw && h === th;
+  const steps = skip ? [] : evalGeometry(w, h, opts.cropMode ? { ...dc, cropMode: opts.cropMode } : dc);
+  // Image size before each step, then the final window [0, tw) x [0, th) mapped back step by step.
+  const sizes: [number, number][] = [[w, h]];
+  for (const s of steps) {
+    const [cw, ch] = sizes[sizes.length - 1];
+    sizes.push(s.op === 'resize' ? [s.width, s.height] : s.op === 'pad' ? [cw + s.left + s.right, ch + s.top + s.bottom] : [s.width, s.height]);
+  }
+  let [x0, y0, x1, y1] = [0, 0, tw, th];
+  for (let i = steps.length - 1; i >= 0; i--) {
+    const s = steps[i];
+    const [pw, ph] = sizes[i];
+    if (s.op === 'crop') [x0, y0, x1, y1] = [x0 + s.left, y0 + s.top, x1 + s.left, y1 + s.top];
+    else if (s.op === 'pad') [x0, y0, x1, y1] = [x0 - s.left, y0 - s.top, x1 - s.left, y1 - s.top];
+    else {
+      const fx = pw / s.width;
+      const fy = ph / s.height;
+      [x0, y0, x1, y1] = [x0 * fx, y0 * fy, x1 * fx, y1 * fy];
+    }
+  }
+  const view = { left: x0, top: y0, width: x1 - x0, height: y1 - y0 };
+  // Half a source pixel of slack: rounding in the resize rules is not a crop.
+  const cropped = x0 > 0.5 || y0 > 0.5 || x1 < w - 0.5 || y1 < h - 0.5;
+  const padded = steps.some((s) => s.op === 'pad');
+  const resize = steps.find((s) => s.op === 'resize');
+  const squashed = resize !== undefined && Math.abs(resize.width / w - resize.height / h) > Math.max(1 / w, 1 / h);
+  const toGrey = c === 1 && hasColour(img);
+  const transparency = hasTransparency(img);
+  const notes: string[] = [];
+  if (transparency) {
+    notes.push(opts.flattenedOnto !== undefined
+      ? `transparent areas flattened onto ${opts.flattenedOnto === 255 ? 'white' : opts.flattenedOnto === 0 ? 'black' : `grey ${opts.flattenedOnto}`}`
+      : 'transparency dropped: transparent pixels show the colour stored under them (PIL convert)');
+  }
+  if (toGrey) notes.push('converted to grey: the model takes one channel');
+  if (resize) notes.push(`resized ${px(w, h)} → ${px(resize.width, resize.height)} (${resize.filter}${squashed ? ', aspect ratio not kept' : ''})`);
+  if (cropped) {
+    const vw = Math.min(x1, w) - Math.max(x0, 0);
+    const vh = Math.min(y1, h) - Math.max(y0, 0);
+    notes.push(`cropped: the model sees ${Math.round(vw)}×${Math.round(vh)} of the ${px(w, h)} image (${Math.round((100 * vw * vh) / (w * h))} % of it)`);
+  }
+  if (padded) notes.push(`padded to ${px(tw, th)}: the borders are not in the image`);
+  if (notes.length === 0 && w === tw && h === th) notes.push('used as is: the image already has the model\'s input size');
+  return { source: [w, h], input: [tw, th], view, cropped, padded, squashed, toGrey, transparency, notes };
+}

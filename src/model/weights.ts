@@ -6,6 +6,7 @@
 import { briefList } from '../list-text.js';
 import { WeightsError } from '../errors.js';
 import { toFloat32, type SafetensorsFile, type TensorEntry } from '../io/safetensors.js';
+import { TimeSlice } from '../time-slice.js';
 import { numPrefixTokens, type VitConfig } from './config.js';
 
 export interface ParamSpec {
@@ -72,15 +73,15 @@ export type WeightMap = Map<string, { shape: number[]; data: Float32Array }>;
 const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
 
 /**
- * Checks a parsed safetensors file against the config and converts every tensor to float32.
- * pos_embed may come from another (square) grid than the config's image size: it is then
- * resampled later, as timm does when it loads such a checkpoint.
+ * The file's tensors for the config's parameters, checked by name, shape and dtype (WeightsError
+ * otherwise), not yet decoded. pos_embed may come from another (square) grid than the config's
+ * image size: it is then resampled later, as timm does when it loads such a checkpoint.
  */
-export function checkWeights(c: VitConfig, file: SafetensorsFile, source: string): WeightMap {
+function matchWeights(c: VitConfig, file: SafetensorsFile, source: string): { name: string; t: TensorEntry }[] {
   const expected = expectedParams(c);
   const missing: string[] = [];
   const mismatched: { name: string; expected: number[]; actual: number[] }[] = [];
-  const out: WeightMap = new Map();
+  const out: { name: string; t: TensorEntry }[] = [];
   const known = new Set(expected.map((e) => e.name));
   // Buffers timm keeps in some state dicts that carry no parameters.
   const ignorable = (n: string) => /(^|\.)num_batches_tracked$/.test(n);
@@ -99,7 +100,7 @@ export function checkWeights(c: VitConfig, file: SafetensorsFile, source: string
       mismatched.push({ name: `${spec.name} (dtype ${t.dtype})`, expected: spec.shape, actual: t.shape });
       continue;
     }
-    out.set(spec.name, { shape: t.shape, data: toFloat32(t) });
+    out.push({ name: spec.name, t });
   }
   const unexpected = [...file.tensors.keys()].filter((n) => !known.has(n) && !ignorable(n));
   if (missing.length || unexpected.length || mismatched.length) {
@@ -116,12 +117,33 @@ export function checkWeights(c: VitConfig, file: SafetensorsFile, source: string
       missing, unexpected, mismatched,
     );
   }
-  for (const [name, w] of out) {
-    for (let i = 0; i < w.data.length; i++) {
-      if (!Number.isFinite(w.data[i])) {
-        throw new WeightsError(`${source}: tensor ${name} contains ${w.data[i]} at flat index ${i}; the weights are corrupt`);
-      }
+  return out;
+}
+
+/** One tensor as float32, refused if it holds a NaN or an infinity. */
+function decodeWeight(name: string, t: TensorEntry, source: string): { shape: number[]; data: Float32Array } {
+  const data = toFloat32(t);
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) {
+      throw new WeightsError(`${source}: tensor ${name} contains ${data[i]} at flat index ${i}; the weights are corrupt`);
     }
+  }
+  return { shape: t.shape, data };
+}
+
+/** Checks a parsed safetensors file against the config and converts every tensor to float32 (values checked too). */
+export function checkWeights(c: VitConfig, file: SafetensorsFile, source: string): WeightMap {
+  const out: WeightMap = new Map();
+  for (const { name, t } of matchWeights(c, file, source)) out.set(name, decodeWeight(name, t, source));
+  return out;
+}
+
+/** checkWeights that gives the event loop a turn between tensors (a 20–90 MB model decodes without freezing a page). */
+export async function checkWeightsAsync(c: VitConfig, file: SafetensorsFile, source: string, slice = new TimeSlice()): Promise<WeightMap> {
+  const out: WeightMap = new Map();
+  for (const { name, t } of matchWeights(c, file, source)) {
+    await slice.pause();
+    out.set(name, decodeWeight(name, t, source));
   }
   return out;
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
-import { abnarRollout, attentionFlow, attentionGraph } from '../../src/explain/attention-graph.js';
-import { LayeredMaxFlow, maxFlowLayered, maxFlowToEachSink, type LayeredGraph } from '../../src/explain/maxflow.js';
+import { abnarRollout, attentionFlow, attentionFlowAsync, attentionGraph } from '../../src/explain/attention-graph.js';
+import { LayeredMaxFlow, maxFlowLayered, maxFlowToEachSink, maxFlowToEachSinkAsync, type LayeredGraph } from '../../src/explain/maxflow.js';
+import { TimeSlice } from '../../src/time-slice.js';
 import { goldenCases } from '../helpers/golden.js';
 import { mulberry32 as rng } from '../../src/random.js';
 
@@ -199,6 +200,21 @@ describe('layered max-flow vs Edmonds-Karp', () => {
     for (let j = 0; j < N; j++) worst = Math.max(worst, Math.abs(all[j] - edmondsKarp(g, [0], j)));
     console.log(`dense attention graph vs Edmonds-Karp: ${N} sinks, max abs difference ${worst.toExponential(2)}`);
     expect(worst).toBeLessThan(1e-12);
+  });
+
+  it('the sliced variants (event-loop turns between sinks) give the same values and progress', async () => {
+    const L = 3, H = 2, N = 16;
+    const attn = randomAttention(L, H, N, 5);
+    const g: LayeredGraph = { widths: new Array(L + 1).fill(N), caps: attentionGraph(attn, L, H, N) };
+    const progress: number[] = [];
+    // A zero budget yields before every sink: the warm start must survive the turns.
+    const sliced = await maxFlowToEachSinkAsync(g, [0], (done) => progress.push(done), new TimeSlice(0));
+    expect(sliced).toEqual(maxFlowToEachSink(g, [0]));
+    expect(progress).toEqual(Array.from({ length: N }, (_, j) => j + 1));
+    for (const variant of ['abnar', 'metzger'] as const) {
+      expect(await attentionFlowAsync(attn, L, H, N, { variant })).toEqual(attentionFlow(attn, L, H, N, { variant }));
+    }
+    await expect(attentionFlowAsync(attn, L, H, N, { variant: 'abnar', outputTokens: [0, 1] })).rejects.toThrow(InputError);
   });
 });
 

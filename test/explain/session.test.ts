@@ -12,6 +12,7 @@ import type { ClassSpec } from '../../src/explain/class-specs.js';
 import type { Tensor } from '../../src/gpu/tensor.js';
 import { readImageFileSync } from '../../src/io/decode-node.js';
 import { imageBatch } from '../../src/model/input.js';
+import { logitsOf } from '../../src/model/predict.js';
 import type { VisionTransformer } from '../../src/model/vit.js';
 import { loadModelDir } from '../../src/node/load.js';
 import { loadGoldenCase } from '../helpers/golden.js';
@@ -52,6 +53,14 @@ describe('explanation session on the bundled model', () => {
     }
     // One kept forward, one recorded forward + backward for both classes, nothing delegated.
     expect(s.stats).toEqual({ forwards: 2, backwards: 1, delegated: 0 });
+  });
+
+  it('logits() are the kept forward\'s: equal to logitsOf, no forward of their own', async () => {
+    using s = explainSession(model, x);
+    await s.explain('rollout');
+    const got = await s.logits();
+    expect(s.stats).toEqual({ forwards: 1, backwards: 0, delegated: 0 });
+    expect(Array.from(got)).toEqual(Array.from((await logitsOf(model, x)).flatMap((row) => Array.from(row))));
   });
 
   it('a new class costs one backward; classes asked together share it; rows from several backwards combine exactly', async () => {

@@ -9,8 +9,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, ImageError, InputError } from '../../src/errors.js';
-import { fromImageData, stackBatch, toRgb, type RawImage } from '../../src/io/image.js';
-import { evalGeometry, normalizeToTensor, preprocess, resizeAndCrop, resolveDataConfig, roundHalfEven, type PretrainedCfg } from '../../src/io/preprocess.js';
+import { flattenAlpha, fromImageData, stackBatch, toRgb, type RawImage } from '../../src/io/image.js';
+import { describePreprocessing, evalGeometry, normalizeToTensor, preprocess, resizeAndCrop, resolveDataConfig, roundHalfEven, type PretrainedCfg } from '../../src/io/preprocess.js';
 import { parseSafetensors, toFloat32, toIntArray, type TensorEntry } from '../../src/io/safetensors.js';
 import { maxAbsDiff } from '../helpers/compare.js';
 import { goldenCases, type GoldenCase } from '../helpers/golden.js';
@@ -204,5 +204,67 @@ describe('browser-side helpers', () => {
       const input = gc.f32('input');
       idx.forEach((b, k) => expect(mismatches(batch.data.subarray(k * c * h * w, (k + 1) * c * h * w), input.subarray(b * c * h * w, (b + 1) * c * h * w))).toBe(0));
     }
+  });
+});
+
+describe('describePreprocessing: where the model\'s view lies in the original, and what changed', () => {
+  /** R = x, G = y: with nearest resizing every output pixel names the source pixel it came from. */
+  const coordinates = (w: number, h: number): RawImage => {
+    const data = new Uint8Array(w * h * 3);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data.set([x, y, 7], (y * w + x) * 3);
+    return { data, width: w, height: h, channels: 3 };
+  };
+
+  it('the view rectangle is where resizeAndCrop samples from (nearest resize, centre crop)', () => {
+    const cfg: PretrainedCfg = { input_size: [3, 32, 32], interpolation: 'nearest', crop_pct: 0.875 };
+    for (const [w, h] of [[200, 120], [90, 250], [37, 37]]) {
+      const img = coordinates(w, h);
+      const d = describePreprocessing(img, cfg);
+      const out = resizeAndCrop(img, cfg);
+      for (let j = 0; j < 32; j++) {
+        // Output pixel j shows the source pixel under its centre, within one pixel (Pillow's
+        // nearest rounds at exact pixel boundaries its own way).
+        expect(Math.abs(out.data[j * 3] - Math.floor(d.view.left + ((j + 0.5) * d.view.width) / 32))).toBeLessThanOrEqual(1);
+        expect(Math.abs(out.data[j * 32 * 3 + 1] - Math.floor(d.view.top + ((j + 0.5) * d.view.height) / 32))).toBeLessThanOrEqual(1);
+      }
+      expect(d.cropped).toBe(true); // crop_pct 0.875 always cuts something
+      expect(d.padded).toBe(false);
+      expect(d.notes.some((n) => n.startsWith('cropped:'))).toBe(true);
+    }
+  });
+
+  it('a model-sized image with crop_pct 1 is used as is; squash and border say so', () => {
+    const img = coordinates(28, 28);
+    expect(describePreprocessing(img, { input_size: [3, 28, 28], crop_pct: 1 })).toMatchObject({ cropped: false, padded: false, squashed: false, view: { left: 0, top: 0, width: 28, height: 28 } });
+    const squash = describePreprocessing(coordinates(60, 30), { input_size: [3, 28, 28], crop_pct: 1, crop_mode: 'squash' });
+    expect(squash).toMatchObject({ cropped: false, squashed: true });
+    const border = describePreprocessing(coordinates(60, 30), { input_size: [3, 28, 28], crop_pct: 1, crop_mode: 'border' });
+    expect(border.padded).toBe(true);
+    expect(border.view.top).toBeLessThan(0);
+    expect(border.notes.some((n) => n.startsWith('padded'))).toBe(true);
+  });
+
+  it('grey conversion and transparency are reported only when they change something', () => {
+    const grey1 = { input_size: [1, 28, 28], crop_pct: 1, mean: [0.5], std: [0.5] };
+    const colour = coordinates(28, 28);
+    expect(describePreprocessing(colour, grey1).toGrey).toBe(true);
+    const greyRgb: RawImage = { data: new Uint8Array(28 * 28 * 3).fill(90), width: 28, height: 28, channels: 3 };
+    expect(describePreprocessing(greyRgb, grey1).toGrey).toBe(false);
+    const rgba: RawImage = { data: new Uint8Array(28 * 28 * 4).fill(255), width: 28, height: 28, channels: 4 };
+    expect(describePreprocessing(rgba, grey1).transparency).toBe(false);
+    rgba.data[3] = 0;
+    const d = describePreprocessing(rgba, grey1, { flattenedOnto: 255 });
+    expect(d.transparency).toBe(true);
+    expect(d.notes[0]).toBe('transparent areas flattened onto white');
+  });
+
+  it('flattenAlpha composites onto the background and drops the alpha channel', () => {
+    const img: RawImage = { data: new Uint8Array([10, 20, 30, 255, 10, 20, 30, 0, 200, 100, 0, 51]), width: 3, height: 1, channels: 4 };
+    const { image, hadTransparency } = flattenAlpha(img, 255);
+    expect(hadTransparency).toBe(true);
+    expect(image.channels).toBe(3);
+    // alpha 51 = 0.2: 0.2 * 200 + 0.8 * 255 = 244, 0.2 * 100 + 204 = 224, 0 + 204 = 204
+    expect(Array.from(image.data)).toEqual([10, 20, 30, 255, 255, 255, 244, 224, 204]);
+    expect(flattenAlpha(toRgb(img)).hadTransparency).toBe(false);
   });
 });

@@ -12,8 +12,9 @@ import { configFromHub, configFromName } from '../../src/model/config.js';
 import { gradients } from '../../src/model/gradients.js';
 import { inputTensor } from '../../src/model/input.js';
 import { classTarget } from '../../src/model/targets.js';
-import { checkWeights } from '../../src/model/weights.js';
-import { loadModelFromConfig } from '../../src/model/load.js';
+import { checkWeights, checkWeightsAsync } from '../../src/model/weights.js';
+import { TimeSlice } from '../../src/time-slice.js';
+import { loadModelFromBytesAsync, loadModelFromConfig } from '../../src/model/load.js';
 import { loadModelDir } from '../../src/node/load.js';
 import { smallestGoldenCase } from '../helpers/golden.js';
 import { gpuContext } from '../helpers/gpu.js';
@@ -60,6 +61,22 @@ describe('weights that do not fit the model', () => {
     for (const [name, t] of file.tensors) tensors[name] = { dtype: 'F32', shape: t.shape, data: toFloat32(t) };
     tensors['norm.weight'].data[3] = NaN;
     expect(() => checkWeights(cfg, parseSafetensors(serializeSafetensors(tensors)), 'nan.safetensors')).toThrow(/norm\.weight contains NaN/);
+    // The yielding variant refuses it the same way (a zero budget yields before every tensor).
+    return expect(checkWeightsAsync(cfg, parseSafetensors(serializeSafetensors(tensors)), 'nan.safetensors', new TimeSlice(0))).rejects.toThrow(/norm\.weight contains NaN/);
+  });
+
+  it('the yielding checkWeightsAsync gives the same weights and the same errors as checkWeights', async () => {
+    const sync = checkWeights(cfg, file, 'model.safetensors');
+    const yielded = await checkWeightsAsync(cfg, file, 'model.safetensors', new TimeSlice(0));
+    expect([...yielded.keys()]).toEqual([...sync.keys()]);
+    for (const [name, w] of sync) {
+      expect(yielded.get(name)!.shape).toEqual(w.shape);
+      expect(yielded.get(name)!.data).toEqual(w.data);
+    }
+    const one = parseSafetensors(serializeSafetensors({ 'norm.weight': { dtype: 'F32', shape: [2], data: new Float32Array(2) } }));
+    const e = await checkWeightsAsync(cfg, one, 'one.safetensors').catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(WeightsError);
+    expect((e as Error).message).toBe((thrown(() => checkWeights(cfg, one, 'one.safetensors')) as Error).message);
   });
 
   it('a truncated model file is a SafetensorsError naming the file', () => {
@@ -67,10 +84,12 @@ describe('weights that do not fit the model', () => {
     writeFileSync(join(dir, 'config.json'), JSON.stringify(g.config));
     const bytes = readFileSync(join(g.dir, 'model.safetensors'));
     writeFileSync(join(dir, 'model.safetensors'), bytes.subarray(0, bytes.length - 100));
-    return gpuContext().then((ctx) => {
+    return gpuContext().then(async (ctx) => {
       const e = thrown(() => loadModelDir(ctx, dir));
       expect(e).toBeInstanceOf(SafetensorsError);
       expect(e.message).toContain(join(dir, 'model.safetensors'));
+      // The page's loader (yields while it decodes) refuses it the same way.
+      await expect(loadModelFromBytesAsync(ctx, g.config, bytes.subarray(0, bytes.length - 100), { source: 'cut.safetensors' })).rejects.toThrow(SafetensorsError);
     });
   });
 

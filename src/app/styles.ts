@@ -46,6 +46,8 @@ export const EXPLAINER_CSS = /* css */ `
 .vitlens-explainer td.vl-prob { text-align: right; width: 5em; }
 .vitlens-explainer .vl-view label { margin-right: 0.6rem; }
 .vitlens-explainer .vl-tiles { display: flex; flex-wrap: wrap; gap: 0.6rem; }
+/* A display rule above would otherwise override the hidden attribute (the empty grid's heading showed). */
+.vitlens-explainer [hidden] { display: none !important; }
 .vitlens-explainer .vl-tiles figcaption { max-width: 150px; }
 .vitlens-explainer .vl-subhead { flex-basis: 100%; font-weight: 600; margin-top: 0.6rem; }
 .vitlens-explainer [data-role=heads] { margin-top: 0.8rem; }

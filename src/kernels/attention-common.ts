@@ -43,6 +43,9 @@ export function rowBinding(name: string, access: Binding['access'], vec: boolean
  * components at or past hd read as 0), and with `store`, `st_X(base, e, v)` / `add_X(...)`
  * that leave components past hd alone. In vec4 mode e is a multiple of 4 and hd % 4 == 0.
  */
+/** put_X: a gradient accumulates into X (the `flags & 2` launch bit: dqkv already holds another part) or overwrites it. */
+const PUT = (name: string) => `fn put_${name}(base: u32, e: u32, v: vec4f, acc: bool) { if (acc) { add_${name}(base, e, v); } else { st_${name}(base, e, v); } }`;
+
 export function rowAccess(name: string, vec: boolean, store = false): string {
   if (vec) {
     return [
@@ -51,6 +54,7 @@ export function rowAccess(name: string, vec: boolean, store = false): string {
         ? [
             `fn st_${name}(base: u32, e: u32, v: vec4f) { ${name}[(base + e) >> 2u] = v; }`,
             `fn add_${name}(base: u32, e: u32, v: vec4f) { let i = (base + e) >> 2u; ${name}[i] = ${name}[i] + v; }`,
+            PUT(name),
           ]
         : []),
     ].join('\n');
@@ -63,6 +67,7 @@ export function rowAccess(name: string, vec: boolean, store = false): string {
       ? [
           `fn st_${name}(base: u32, e: u32, v: vec4f) {\n${each((c) => `${name}[base + e + ${c}u] = v[${c}];`)}\n}`,
           `fn add_${name}(base: u32, e: u32, v: vec4f) {\n${each((c) => `${name}[base + e + ${c}u] += v[${c}];`)}\n}`,
+          PUT(name),
         ]
       : []),
   ].join('\n');

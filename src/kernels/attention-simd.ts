@@ -215,7 +215,7 @@ function gradQ(L: number, S: number, vec: boolean, key: string): Kernel {
       `  let ob${r} = (gtok0 + i0 + ${r}u) * row3 + h * p.hd;`,
       ...each(S, (c) => `  if (e${c} < p.hd) {
     let v = g${r}_${c} * p.scale;
-    if (acc) { add_DQKV(ob${r}, e${c}, v); } else { st_DQKV(ob${r}, e${c}, v); }
+    put_DQKV(ob${r}, e${c}, v, acc);
   }`),
     ].join('\n')),
     '}',
@@ -277,7 +277,8 @@ function gradKV(L: number, S: number, vec: boolean, key: string): Kernel {
       ...each(S, (c) => `  if (e${c} < p.hd) {
     let k = dk${r}_${c} * p.scale;
     let v = dv${r}_${c};
-    if (acc) { add_DQKV(kb${r}, e${c}, k); add_DQKV(kb${r} + p.D, e${c}, v); } else { st_DQKV(kb${r}, e${c}, k); st_DQKV(kb${r} + p.D, e${c}, v); }
+    put_DQKV(kb${r}, e${c}, k, acc);
+    put_DQKV(kb${r} + p.D, e${c}, v, acc);
   }`),
     ].join('\n')),
     '}',

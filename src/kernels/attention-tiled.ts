@@ -138,7 +138,7 @@ ${HEADER}
   let acc = (p.flags & 2u) != 0u;
   for (var c = 0u; c < HD4; c++) {
     let v = g[c] * p.scale;
-    if (acc) { add_DQKV(ob, 4u * c, v); } else { st_DQKV(ob, 4u * c, v); }
+    put_DQKV(ob, 4u * c, v, acc);
   }
 }`,
   });
@@ -185,7 +185,8 @@ ${HEADER}
   let acc = (p.flags & 2u) != 0u;
   for (var c = 0u; c < HD4; c++) {
     let k = dk[c] * p.scale;
-    if (acc) { add_DQKV(kb, 4u * c, k); add_DQKV(kb + p.D, 4u * c, dv[c]); } else { st_DQKV(kb, 4u * c, k); st_DQKV(kb + p.D, 4u * c, dv[c]); }
+    put_DQKV(kb, 4u * c, k, acc);
+    put_DQKV(kb + p.D, 4u * c, dv[c], acc);
   }
 }`,
   });

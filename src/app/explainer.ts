@@ -13,7 +13,7 @@
  * per patch, constant-opacity colour over a grey copy, `colormapFor` colours, empty maps labelled.
  */
 import { VitlensError } from '../errors.js';
-import { clsAttention, type RawAttention } from '../explain/attention.js';
+import type { RawAttention } from '../explain/attention.js';
 import type { ExplanationMaps } from '../explain/maps.js';
 import { METHODS, methodByName, type MethodInfo } from '../explain/registry.js';
 import { explainSession, type ExplanationSession } from '../explain/session.js';
@@ -661,7 +661,7 @@ export class Explainer {
     }
     if (want.heads && !p.heads && model.config.classToken) {
       this.busyCaption('Attention of every block and head…');
-      p.heads = await clsAttention(model, p.x);
+      p.heads = await p.session.clsAttention();
     }
     return { want, prepared: p, info, classId, maps, compare };
   }

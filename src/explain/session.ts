@@ -20,6 +20,7 @@ import type { Tensor } from '../gpu/tensor.js';
 import { gradients, type GradientResult } from '../model/gradients.js';
 import { classTarget } from '../model/targets.js';
 import type { ForwardResult, VisionTransformer } from '../model/vit.js';
+import { clsAttentionFrom, type RawAttention } from './attention.js';
 import { attentionStackFrom, type AttentionStack } from './attention-flow.js';
 import type { ProgressFn } from './chunks.js';
 import { resolveClasses, type ClassSpec } from './class-specs.js';
@@ -84,8 +85,7 @@ export class ExplanationSession {
     const info = methodByName(method);
     if (!info) throw new InputError('bad-method', `unknown method "${method}" (known: ${METHODS.map((x) => x.name).join(', ')})`);
     if (info.usesClassToken) requireClassToken(this.model, info.title);
-    this.running++;
-    try {
+    return this.request(async () => {
       if (!info.derive) {
         this.counts.delegated++;
         return await info.run({ model: this.model, images: this.images, targets, onProgress: opts.onProgress });
@@ -95,20 +95,20 @@ export class ExplanationSession {
       this.checkOpen();
       this.ensureGradients(ids);
       return await this.derive(info, ids, this.gradientsOf(ids), opts.onProgress);
-    } finally {
-      if (--this.running === 0 && this.disposed) this.releaseAll();
-    }
+    });
   }
 
   /** The images' logits ([B, C], read once) from the kept forward: a top-k table costs no extra forward. */
   async logits(): Promise<Float32Array> {
     this.checkOpen();
-    this.running++;
-    try {
-      return await this.logitValues();
-    } finally {
-      if (--this.running === 0 && this.disposed) this.releaseAll();
-    }
+    return this.request(() => this.logitValues());
+  }
+
+  /** Every block's per-head CLS attention (as `clsAttention`) from the kept forward: no forward of its own. */
+  async clsAttention(): Promise<RawAttention> {
+    this.checkOpen();
+    requireClassToken(this.model, 'class-token attention');
+    return this.request(() => clsAttentionFrom(this.model, this.forward()));
   }
 
   /** Releases every tensor the session keeps (idempotent). */
@@ -119,6 +119,16 @@ export class ExplanationSession {
 
   [Symbol.dispose](): void {
     this.dispose();
+  }
+
+  /** Runs one request; what the session keeps outlives a dispose() until the last request settles. */
+  private async request<T>(fn: () => Promise<T>): Promise<T> {
+    this.running++;
+    try {
+      return await fn();
+    } finally {
+      if (--this.running === 0 && this.disposed) this.releaseAll();
+    }
   }
 
   private checkOpen(): void {

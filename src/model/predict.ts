@@ -44,3 +44,9 @@ export async function classify(model: VisionTransformer, images: Tensor, k = 5):
   const logits = await logitsOf(model, images);
   return logits.map((l) => topK(l, Math.min(k, l.length), model.config.labelNames));
 }
+
+/** Top-k predictions per image from logits already read ([B, C] row-major), e.g. a session's. */
+export function predictionsFrom(logits: Float32Array, model: VisionTransformer, k = 5): Prediction[][] {
+  const C = model.config.numClasses;
+  return Array.from({ length: logits.length / C }, (_, b) => topK(logits.subarray(b * C, (b + 1) * C), Math.min(k, C), model.config.labelNames));
+}

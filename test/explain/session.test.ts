@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
+import { clsAttention } from '../../src/explain/attention.js';
 import { METHODS, methodByName } from '../../src/explain/registry.js';
 import { derivableMethods, explainSession } from '../../src/explain/session.js';
 import type { ClassSpec } from '../../src/explain/class-specs.js';
@@ -61,6 +62,14 @@ describe('explanation session on the bundled model', () => {
     const got = await s.logits();
     expect(s.stats).toEqual({ forwards: 1, backwards: 0, delegated: 0 });
     expect(Array.from(got)).toEqual(Array.from((await logitsOf(model, x)).flatMap((row) => Array.from(row))));
+  });
+
+  it('clsAttention() is the kept forward\'s: equal to clsAttention, no forward of its own', async () => {
+    using s = explainSession(model, x);
+    await s.logits();
+    const got = await s.clsAttention();
+    expect(s.stats).toEqual({ forwards: 1, backwards: 0, delegated: 0 });
+    expect(got).toEqual(await clsAttention(model, x));
   });
 
   it('a new class costs one backward; classes asked together share it; rows from several backwards combine exactly', async () => {
@@ -152,6 +161,7 @@ describe('explanation session on a model without class token', () => {
       await expect(s.explain(name, 0), name).rejects.toMatchObject({ code: 'no-class-token' });
       await expect(registryRun(model, x, name, 0), name).rejects.toMatchObject({ code: 'no-class-token' });
     }
+    await expect(s.clsAttention()).rejects.toMatchObject({ code: 'no-class-token' });
     for (const name of ['cdam', 'gradcam', 'saliency']) expect(await s.explain(name, 0), name).toEqual(await registryRun(model, x, name, 0));
     expect(s.stats).toEqual({ forwards: 2, backwards: 1, delegated: 0 });
   });

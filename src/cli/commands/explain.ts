@@ -1,7 +1,6 @@
 /** `vitlens explain`: explanation maps for images as PNGs and one self-contained HTML report. */
 import { mkdirSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
-import { clsAttention } from '../../explain/attention.js';
 import { conceptCdam, conceptVector } from '../../explain/cdam.js';
 import { METHODS, type MethodInfo } from '../../explain/registry.js';
 import { explainSession } from '../../explain/session.js';
@@ -12,7 +11,7 @@ import type { RawImage } from '../../io/image.js';
 import type { PictureOptions } from '../../render/picture.js';
 import { resizeAndCrop } from '../../io/preprocess.js';
 import { imageBatch } from '../../model/input.js';
-import { classify } from '../../model/predict.js';
+import { predictionsFrom } from '../../model/predict.js';
 import type { VisionTransformer } from '../../model/vit.js';
 import { createNodeContext } from '../../node/device.js';
 import { conceptName, ExplainOutput, type MethodRun } from '../explain-output.js';
@@ -126,12 +125,14 @@ export async function explain(argv: string[]): Promise<void> {
         const chunk = images.slice(first, first + batchSize);
         const tag = batches > 1 ? `[batch ${first / batchSize + 1}/${batches}] ` : '';
         await withBatch(model, chunk.map((c) => c.image), async (x) => {
-          const preds = hasLogits ? await time('classify', () => classify(model, x, topK)) : chunk.map(() => []);
-          const ids = hasLogits ? await resolveClasses(model, x, classSpecs) : [];
+          // One forward (and one backward for the classes) serves every derivable method, and its
+          // logits give the top-k table and rank 'top' classes: no forward of their own.
+          using session = explainSession(model, x);
+          const logits = hasLogits ? await time('forward', () => session.logits()) : undefined;
+          const preds = logits ? predictionsFrom(logits, model, topK) : chunk.map(() => []);
+          const ids = hasLogits ? await resolveClasses(model, x, classSpecs, () => session.logits()) : [];
           const targets = ids.map((row) => ({ perImage: row }));
           const runs: MethodRun[] = [];
-          // One forward (and one backward for the classes) serves every derivable method.
-          using session = explainSession(model, x);
           for (const [i, m] of methods.entries()) {
             const label = `${tag}${m.name} (${i + 1}/${methods.length})`;
             const [maps, ms] = await timed(m.title, () => session.explain(m.name, targets, { onProgress: (d, n) => progress.update(label, d, n) }));
@@ -142,7 +143,7 @@ export async function explain(argv: string[]): Promise<void> {
             const maps = await time('Concept CDAM', () => conceptCdam(model, x, concept));
             runs.push({ method: { name: 'cdam-concept', title: 'Concept CDAM', description: `CDAM towards the mean feature of ${conceptImages.length} example image(s)`, classSpecific: false }, maps, group: conceptGroup || undefined });
           }
-          const attention = withAttention && model.config.classToken ? await time('attention grid', () => clsAttention(model, x)) : undefined;
+          const attention = withAttention && model.config.classToken ? await time('attention grid', () => session.clsAttention()) : undefined;
           const t = performance.now();
           chunk.forEach((img, b) => {
             const index = first + b;

@@ -7,9 +7,19 @@ import type { Tensor } from '../../src/gpu/tensor.js';
 import { MatmulParams } from '../../src/kernels/matmul-common.js';
 import { buildSimdMatmul } from '../../src/kernels/matmul-simd.js';
 
-/** C = A·Bᵀ with a TM x TN tile of `lanes`-wide subgroups; returns a function that records one dispatch. */
-export function simdTileMatmul(ctx: GpuContext, lanes: number, [TM, TN]: [number, number], a: Tensor, w: Tensor, c: Tensor, M: number, K: number, N: number): () => void {
+/** A change to the kernel's WGSL (bench/matmul-anatomy.ts), compiled as its own pipeline under `tag`. */
+export interface KernelRewrite {
+  tag: string;
+  code: (wgsl: string) => string;
+}
+
+/**
+ * C = A·Bᵀ with a TM x TN tile of `lanes`-wide subgroups, its WGSL optionally rewritten; returns
+ * a function that records one dispatch.
+ */
+export function simdTileMatmul(ctx: GpuContext, lanes: number, [TM, TN]: [number, number], a: Tensor, w: Tensor, c: Tensor, M: number, K: number, N: number, rewrite?: KernelRewrite): () => void {
   const k = buildSimdMatmul('nk4', lanes, TM, TN, true);
+  const kernel = rewrite ? { ...k.kernel, cacheKey: `${k.kernel.cacheKey}|${rewrite.tag}`, code: rewrite.code(k.kernel.code) } : k.kernel;
   const params = {
     M, N, K, alpha: 1, flags: 0, nz2: 1,
     aOff: 0, aRs: K, aCs: 1, aS1: 0, aS2: 0, aMod: 0xffffffff,
@@ -21,7 +31,7 @@ export function simdTileMatmul(ctx: GpuContext, lanes: number, [TM, TN]: [number
   const grid: [number, number, number] = [Math.ceil(N / k.tile[1]), Math.ceil(M / k.tile[0]), 1];
   return () => {
     const unused = ctx.empty([4]); // bias, scale and residual bindings the flags leave unread
-    ctx.dispatch(k.kernel, [a, w, unused, unused, unused, c], params, grid);
+    ctx.dispatch(kernel, [a, w, unused, unused, unused, c], params, grid);
     unused.release();
   };
 }

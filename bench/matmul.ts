@@ -4,7 +4,7 @@
  * table in src/kernels/matmul-simd.ts. Shapes: deit_tiny b1 (197 tokens) and b8, ViT-S, the
  * bundled Fashion-MNIST model (K = 64).
  *
- *   npx tsx bench/matmul.ts [--sweep]
+ *   npx tsx bench/matmul.ts [--sweep | --tiles 32x2,32x4]
  */
 import { matmul, type MatmulOptions } from '../src/kernels/matmul.js';
 import { simdTileMatmul } from './lib/simd-tile.js';
@@ -24,7 +24,10 @@ const SHAPES: [string, number, number, number][] = [
 const ctx = await createNodeContext({ pacedWait: true });
 console.log(`adapter: ${ctx.info.name}, family ${ctx.kernelFamily}\n`);
 const sweep = process.argv.includes('--sweep');
-const configs: [number, number][] = sweep ? [[16, 2], [16, 4], [24, 2], [32, 1], [32, 2], [32, 3], [40, 2], [48, 1]] : [];
+const tilesArg = process.argv.includes('--tiles') ? process.argv[process.argv.indexOf('--tiles') + 1] ?? '' : '';
+const configs: [number, number][] = tilesArg
+  ? tilesArg.split(',').map((t) => t.split('x').map(Number) as [number, number])
+  : sweep ? [[16, 2], [16, 4], [24, 2], [32, 1], [32, 2], [32, 3], [32, 4], [40, 2], [48, 1], [48, 3], [64, 4]] : [];
 const rows: (string | number)[][] = [];
 for (const [name, M, K, N] of SHAPES) {
   const a = ctx.upload(new Float32Array(M * K).map(() => Math.random() - 0.5));

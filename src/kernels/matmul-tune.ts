@@ -17,10 +17,16 @@ import type { BLayout } from './matmul-common.js';
 import { chooseBLayout, matmul, vectorizableA, type MatmulOptions } from './matmul.js';
 import { SIMD_LAYOUTS } from './matmul-simd-layouts.js';
 
-/** Candidate tiles per layout, as multiples of an 8-lane subgroup (scaled to the device's lanes). */
+/**
+ * Candidate tiles per layout, as multiples of an 8-lane subgroup (scaled to the device's lanes).
+ * nk4's large tiles (32x4, 48x3) were 5-40 % faster than the default 32x2 on lavapipe
+ * (bench/matmul.ts --tiles, 2026-12-02) but take ~3x as long to compile cold (32x4: 19.5 s
+ * against 6.5 s), which is why they are tuned choices and not the default; one-column tiles
+ * (32x1, 48x1) were never chosen and are not tried.
+ */
 const CANDIDATES: Record<BLayout, Tile[]> = {
   kn4: [[16, 1], [32, 1], [16, 2], [32, 2], [48, 1]],
-  nk4: [[16, 2], [16, 4], [24, 2], [32, 1], [32, 2], [32, 3], [40, 2], [48, 1]],
+  nk4: [[16, 2], [16, 4], [24, 2], [32, 2], [32, 3], [32, 4], [40, 2], [48, 3]],
   strided: [[8, 2], [16, 1], [16, 2], [16, 4], [32, 2]],
 };
 /** `--quick`: the default and the half-height tile (cheap to compile, and what small models gain from). */

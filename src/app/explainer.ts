@@ -30,7 +30,7 @@ import { toImageData } from '../render/picture.js';
 import { TimeSlice } from '../time-slice.js';
 import { decodeImage, isImageFile } from './decode-image.js';
 import { downloadCanvas, h, paint } from './dom.js';
-import { IMAGENET_CLASSES } from './imagenet-classes.js';
+import { classNames } from '../model/class-names.js';
 import { buildLayout, type Layout } from './layout.js';
 import { fileBytes, urlBytes, urlJson } from './load-bytes.js';
 import { droppedFiles, isModelFile, pickModelFiles } from './model-files.js';
@@ -533,7 +533,7 @@ export class Explainer {
     await yieldToPage(); // the upload above was a task of its own; so is the page's update below
     const c = model.config;
     if (name.endsWith('.safetensors')) name = c.architecture; // files picked without their folder
-    const labels = c.labelNames ?? (c.numClasses === 1000 ? IMAGENET_CLASSES : null);
+    const labels = classNames(c) ?? null;
     this.dropPrepared();
     this.shown = null;
     this.loaded?.model.dispose();

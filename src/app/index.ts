@@ -9,4 +9,4 @@
  */
 export { Explainer, mountExplainer, type ExplainerOptions, type ExplainerResult, type ExplainerLog } from './explainer.js';
 export { VitlensExplainerElement, defineExplainerElement } from './element.js';
-export { IMAGENET_CLASSES } from './imagenet-classes.js';
+export { IMAGENET_CLASSES } from '../model/imagenet-classes.js';

@@ -5,6 +5,7 @@ import { ConfigError, FileError, ImageError } from '../errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import type { RawImage } from '../io/image.js';
 import { readImageFileSync } from '../io/decode-node.js';
+import { classNames } from '../model/class-names.js';
 import { timmModelArgs } from '../model/timm-models.js';
 import type { VisionTransformer } from '../model/vit.js';
 import { loadModelDir } from '../node/load.js';
@@ -117,7 +118,7 @@ const labelKey = (s: string) => s.toLowerCase().replace(/[\s_-]+/g, ' ').trim();
 /** Resolves --class arguments against the model: label names (case-insensitive) to ids, ranges checked. */
 export function resolveClassArgs(args: readonly ClassArg[], model: VisionTransformer): ClassSpec[] {
   const C = model.config.numClasses;
-  const labels = model.config.labelNames ?? [];
+  const labels = classNames(model.config) ?? [];
   return args.map((a) => {
     if (typeof a === 'number') {
       if (a >= C) throw new CliError(`--class ${a}: class id ${a} is out of range: this model has ${C} classes (0..${C - 1})`);

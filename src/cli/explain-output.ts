@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { ExplanationMaps } from '../explain/maps.js';
 import { encodePng } from '../io/encode-node.js';
 import type { RawImage, RgbImage } from '../io/image.js';
+import { classNames } from '../model/class-names.js';
 import type { Prediction } from '../model/predict.js';
 import type { VisionTransformer } from '../model/vit.js';
 import { colormapFor } from '../render/colormap.js';
@@ -61,7 +62,7 @@ function beforeRelu(maps: ExplanationMaps, t: number, b: number): Float32Array |
 }
 
 function classLabel(model: VisionTransformer, id: number, pred: Prediction[]): { label: string; detail: string } {
-  const name = model.config.labelNames?.[id];
+  const name = classNames(model.config)?.[id];
   const p = pred.find((q) => q.classId === id);
   return { label: `Class ${id}${name ? ` · ${name}` : ''}`, detail: p ? `${(100 * p.prob).toFixed(1)} %` : '' };
 }
@@ -134,7 +135,7 @@ export class ExplainOutput {
           ...(status.rawRange && { rawRange: status.rawRange }),
           ...(status.nonFinite > 0 && { nonFinite: status.nonFinite }),
         };
-        const title = `${method.title}${classId !== undefined ? `, class ${classId}${model.config.labelNames?.[classId] ? ` (${model.config.labelNames[classId]})` : ''}` : ''}`;
+        const title = `${method.title}${classId !== undefined ? `, class ${classId}${classNames(model.config)?.[classId] ? ` (${classNames(model.config)![classId]})` : ''}` : ''}`;
         const file = save(name, picture.image, pictureText(title, entry, picture));
         maps.push({ file: join(dir, name), ...entry });
         const p: ReportPanel = { method: method.name, title: method.title, description: method.description, picture, signed: m.signed, file };

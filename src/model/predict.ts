@@ -1,6 +1,7 @@
 /** Classification: logits -> softmax -> top-k with label names. */
 import { InputError } from '../errors.js';
 import type { Tensor } from '../gpu/tensor.js';
+import { classNames } from './class-names.js';
 import type { VisionTransformer } from './vit.js';
 
 export interface Prediction {
@@ -42,11 +43,11 @@ export async function logitsOf(model: VisionTransformer, images: Tensor): Promis
 /** Top-k predictions per image. */
 export async function classify(model: VisionTransformer, images: Tensor, k = 5): Promise<Prediction[][]> {
   const logits = await logitsOf(model, images);
-  return logits.map((l) => topK(l, Math.min(k, l.length), model.config.labelNames));
+  return logits.map((l) => topK(l, Math.min(k, l.length), classNames(model.config)));
 }
 
 /** Top-k predictions per image from logits already read ([B, C] row-major), e.g. a session's. */
 export function predictionsFrom(logits: Float32Array, model: VisionTransformer, k = 5): Prediction[][] {
   const C = model.config.numClasses;
-  return Array.from({ length: logits.length / C }, (_, b) => topK(logits.subarray(b * C, (b + 1) * C), Math.min(k, C), model.config.labelNames));
+  return Array.from({ length: logits.length / C }, (_, b) => topK(logits.subarray(b * C, (b + 1) * C), Math.min(k, C), classNames(model.config)));
 }

@@ -7,6 +7,7 @@ import { EVAL_METHOD_NAMES, Evaluation, METRICS, REFERENCES, type Metric, type R
 import { parseShard, shardPositions, type Shard } from '../../explain/evaluate/shard.js';
 import { parseSafetensors } from '../../io/safetensors.js';
 import type { GpuContext } from '../../gpu/context.js';
+import { classNames } from '../../model/class-names.js';
 import { imageBatch } from '../../model/input.js';
 import { VisionTransformer } from '../../model/vit.js';
 import { checkWeights, type WeightMap } from '../../model/weights.js';
@@ -181,7 +182,7 @@ export async function evaluate(argv: string[]): Promise<void> {
       const [, H, W] = model.config.pretrained.inputSize;
       const masks = metrics.includes('localisation') ? maskProvider(masksSpec, source, H, W) : undefined;
       const listed = listOption(args, 'mask-classes');
-      const classNames = listed.length ? listed : ['background', ...(model.config.labelNames ?? Array.from({ length: model.config.numClasses }, (_, c) => `class ${c}`))];
+      const maskClassNames = listed.length ? listed : ['background', ...(classNames(model.config) ?? Array.from({ length: model.config.numClasses }, (_, c) => `class ${c}`))];
       let stage = '';
       let batchDone = 0;
       let batchSize = 0;
@@ -191,7 +192,7 @@ export async function evaluate(argv: string[]): Promise<void> {
         deletionImages: countOption(args, 'deletion-images', 500),
         fgsmImages: countOption(args, 'fgsm-images', 200),
         sanityImages: countOption(args, 'sanity-images', 100),
-        localisation: { region, classNames },
+        localisation: { region, classNames: maskClassNames },
         onProgress: (s) => {
           stage = s;
           progress.update('images', batchDone + batchSize * plan.fraction(s), source.count, s);

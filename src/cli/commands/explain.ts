@@ -11,6 +11,7 @@ import type { RawImage } from '../../io/image.js';
 import type { PictureOptions } from '../../render/picture.js';
 import { resizeAndCrop } from '../../io/preprocess.js';
 import { imageBatch } from '../../model/input.js';
+import { classNamesSource } from '../../model/class-names.js';
 import { predictionsFrom } from '../../model/predict.js';
 import type { VisionTransformer } from '../../model/vit.js';
 import { createNodeContext } from '../../node/device.js';
@@ -158,6 +159,7 @@ export async function explain(argv: string[]): Promise<void> {
         ['input', `${model.config.pretrained.inputSize.join(' x ')}, ${model.config.pretrained.interpolation} resize, crop_pct ${model.config.pretrained.cropPct}`],
         ['methods', methods.map((m) => m.name).join(', ') + (concept ? ', cdam-concept' : '')],
         ['explained classes', classSpecs.join(', ')],
+        ...(classNamesSource(model.config) === 'imagenet-1k' ? [['class names', 'ImageNet-1k’s, assumed: the model has 1,000 classes and its config no label_names'] as [string, string]] : []),
         ['colour maps', describeColormaps(colormapName)],
         ['pictures', 'the input as the model saw it and each map enlarged nearest-neighbour: one flat block per patch'],
         ['images', `${images.length}${images.length > reportLimit ? ` (sections for the first ${reportLimit}; all in the overview)` : ''}`],

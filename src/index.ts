@@ -51,5 +51,5 @@ export function createContext(device: GPUDevice, options: Omit<GpuContextOptions
 }
 
 export * as explain from './explain/index.js';
-export { ExplanationSession, explainSession, derivableMethods, type SessionStats } from './explain/session.js';
+export { ExplanationSession, explainSession, derivableMethods, type SessionOptions, type SessionStats } from './explain/session.js';
 export type { ExplanationMaps, ClassSpec } from './explain/index.js';

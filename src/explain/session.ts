@@ -11,6 +11,10 @@
  * Methods that need extra forwards by nature (token ablation, occlusion, IG, SmoothGrad) run
  * through the registry as they would without a session (`stats.delegated`).
  *
+ * Gradients are kept up to a byte budget (`SessionOptions.keptGradientBytes`, default 256 MiB):
+ * past it the least recently used backwards not in use are released, and asking their classes
+ * again costs a backward again (`stats.evicted` counts them).
+ *
  * The session owns what it keeps: `dispose()` (or `using s = explainSession(...)`) releases it.
  * A request running when the session is disposed finishes, or stops with InputError 'disposed'
  * at its next step; what the session kept is released when the last such request settles.
@@ -36,12 +40,29 @@ export interface SessionStats {
   backwards: number;
   /** Requests handed to the registry because the method cannot be derived (they run their own forwards). */
   delegated: number;
+  /** Backwards whose gradients were released to stay within `keptGradientBytes`. */
+  evicted: number;
 }
+
+export interface SessionOptions {
+  /**
+   * Bytes of gradients the session keeps across requests (default 256 MiB). Past it, the least
+   * recently used backwards that no running request reads are released; the newest is always kept.
+   */
+  keptGradientBytes?: number;
+}
+
+const DEFAULT_KEPT_GRADIENT_BYTES = 256 * 2 ** 20;
 
 /** One backward's gradients for a list of class rows (row t: one class id per image). */
 interface GradientGroup {
   keys: string[];
   g: GradientResult;
+  bytes: number;
+  /** Requests reading these gradients now (never evicted while > 0). */
+  readers: number;
+  /** Value of the session's use counter when a request last read it (LRU order). */
+  lastUse: number;
 }
 
 const rowKey = (ids: readonly number[]) => ids.join(',');
@@ -52,7 +73,9 @@ export function derivableMethods(): string[] {
 }
 
 export class ExplanationSession {
-  private readonly counts: SessionStats = { forwards: 0, backwards: 0, delegated: 0 };
+  private readonly counts: SessionStats = { forwards: 0, backwards: 0, delegated: 0, evicted: 0 };
+  private readonly keptGradientBytes: number;
+  private uses = 0;
   private readonly images: Tensor;
   private fwd: ForwardResult | null = null;
   private readonly groups: GradientGroup[] = [];
@@ -67,7 +90,11 @@ export class ExplanationSession {
   constructor(
     readonly model: VisionTransformer,
     images: Tensor,
+    options: SessionOptions = {},
   ) {
+    const budget = options.keptGradientBytes ?? DEFAULT_KEPT_GRADIENT_BYTES;
+    if (!(budget >= 0)) throw new InputError('bad-option', `keptGradientBytes must be a number of bytes >= 0, got ${budget}`);
+    this.keptGradientBytes = budget;
     this.images = images.retain();
   }
 
@@ -94,7 +121,17 @@ export class ExplanationSession {
       const ids = await resolveClasses(this.model, this.images, targets, () => this.logitValues());
       this.checkOpen();
       this.ensureGradients(ids);
-      return await this.derive(info, ids, this.gradientsOf(ids), opts.onProgress);
+      const reading = this.groupsOf(ids);
+      for (const group of reading) {
+        group.readers++;
+        group.lastUse = ++this.uses;
+      }
+      this.evictPast(this.keptGradientBytes);
+      try {
+        return await this.derive(info, ids, this.gradientsOf(ids), opts.onProgress);
+      } finally {
+        for (const group of reading) group.readers--;
+      }
     });
   }
 
@@ -170,7 +207,27 @@ export class ExplanationSession {
     g.forward.release(); // its taps are the kept forward's; only the gradients are kept
     this.counts.forwards++;
     this.counts.backwards++;
-    this.groups.push({ keys: [...missing.keys()], g });
+    const bytes = [...g.grads.values()].reduce((n, t) => n + t.byteSize, 0);
+    this.groups.push({ keys: [...missing.keys()], g, bytes, readers: 0, lastUse: ++this.uses });
+  }
+
+  /** The groups holding the rows of `ids`. */
+  private groupsOf(ids: number[][]): GradientGroup[] {
+    const keys = new Set(ids.map(rowKey));
+    return this.groups.filter((x) => x.keys.some((k) => keys.has(k)));
+  }
+
+  /** Releases least recently used groups no request reads until the kept bytes fit `budget`. */
+  private evictPast(budget: number): void {
+    let kept = this.groups.reduce((n, x) => n + x.bytes, 0);
+    for (const group of [...this.groups].sort((a, b) => a.lastUse - b.lastUse)) {
+      if (kept <= budget) break;
+      if (group.readers > 0) continue;
+      group.g.release();
+      this.groups.splice(this.groups.indexOf(group), 1);
+      kept -= group.bytes;
+      this.counts.evicted++;
+    }
   }
 
   /**
@@ -232,7 +289,7 @@ export class ExplanationSession {
 }
 
 /** An explanation session for `model` and `images` ([B, C, H, W]); see ExplanationSession. */
-export function explainSession(model: VisionTransformer, images: Tensor): ExplanationSession {
-  return new ExplanationSession(model, images);
+export function explainSession(model: VisionTransformer, images: Tensor, options: SessionOptions = {}): ExplanationSession {
+  return new ExplanationSession(model, images, options);
 }
 

@@ -53,14 +53,14 @@ describe('explanation session on the bundled model', () => {
       if (name !== derivableMethods()[0] && name !== 'grad-rollout') expect(s.stats, `${name} after the first request of its kind`).toEqual(before);
     }
     // One kept forward, one recorded forward + backward for both classes, nothing delegated.
-    expect(s.stats).toEqual({ forwards: 2, backwards: 1, delegated: 0 });
+    expect(s.stats).toEqual({ forwards: 2, backwards: 1, delegated: 0, evicted: 0 });
   });
 
   it('logits() are the kept forward\'s: equal to logitsOf, no forward of their own', async () => {
     using s = explainSession(model, x);
     await s.explain('rollout');
     const got = await s.logits();
-    expect(s.stats).toEqual({ forwards: 1, backwards: 0, delegated: 0 });
+    expect(s.stats).toEqual({ forwards: 1, backwards: 0, delegated: 0, evicted: 0 });
     expect(Array.from(got)).toEqual(Array.from((await logitsOf(model, x)).flatMap((row) => Array.from(row))));
   });
 
@@ -68,25 +68,44 @@ describe('explanation session on the bundled model', () => {
     using s = explainSession(model, x);
     await s.logits();
     const got = await s.clsAttention();
-    expect(s.stats).toEqual({ forwards: 1, backwards: 0, delegated: 0 });
+    expect(s.stats).toEqual({ forwards: 1, backwards: 0, delegated: 0, evicted: 0 });
     expect(got).toEqual(await clsAttention(model, x));
   });
 
   it('a new class costs one backward; classes asked together share it; rows from several backwards combine exactly', async () => {
     using s = explainSession(model, x);
     await s.explain('cdam', 3);
-    expect(s.stats).toEqual({ forwards: 2, backwards: 1, delegated: 0 });
+    expect(s.stats).toEqual({ forwards: 2, backwards: 1, delegated: 0, evicted: 0 });
     await s.explain('relevance', 3);
     await s.explain('rollout');
-    expect(s.stats).toEqual({ forwards: 2, backwards: 1, delegated: 0 });
+    expect(s.stats).toEqual({ forwards: 2, backwards: 1, delegated: 0, evicted: 0 });
     await s.explain('gradcam', [5, 7, 3]);
-    expect(s.stats).toEqual({ forwards: 3, backwards: 2, delegated: 0 });
+    expect(s.stats).toEqual({ forwards: 3, backwards: 2, delegated: 0, evicted: 0 });
     // Rows 7 and 3 come from different backwards: copied together, same numbers as one backward.
     for (const name of ['grad-rollout', 'relevance', 'cdam', 'gradcam', 'saliency', 'grad-x-input']) {
       expect(await s.explain(name, [7, 3]), name).toEqual(await registryRun(model, x, name, [7, 3]));
     }
     expect(await s.explain('cdam', { perImage: [3, 5] })).toEqual(await registryRun(model, x, 'cdam', { perImage: [3, 5] }));
-    expect(s.stats).toEqual({ forwards: 4, backwards: 3, delegated: 0 });
+    expect(s.stats).toEqual({ forwards: 4, backwards: 3, delegated: 0, evicted: 0 });
+  });
+
+  it('keeps gradients within its byte budget: least recently used first, never those a request reads', async () => {
+    // Budget 0: only the gradients the running requests read survive a request.
+    using s = explainSession(model, x, { keptGradientBytes: 0 });
+    expect(await s.explain('cdam', 3)).toEqual(await registryRun(model, x, 'cdam', 3));
+    await s.explain('gradcam', 5);
+    expect(s.stats).toEqual({ forwards: 3, backwards: 2, delegated: 0, evicted: 1 });
+    expect(await s.explain('cdam', 3)).toEqual(await registryRun(model, x, 'cdam', 3)); // asked again: a backward again
+    expect(s.stats).toEqual({ forwards: 4, backwards: 3, delegated: 0, evicted: 2 });
+    // Requests running together keep each other's gradients.
+    const [a, b] = await Promise.all([s.explain('saliency', 7), s.explain('grad-x-input', 1)]);
+    expect(a).toEqual(await registryRun(model, x, 'saliency', 7));
+    expect(b).toEqual(await registryRun(model, x, 'grad-x-input', 1));
+    // A budget that holds everything evicts nothing.
+    using roomy = explainSession(model, x, { keptGradientBytes: 2 ** 40 });
+    for (const c of [3, 5, 7, 3, 5]) await roomy.explain('gradcam', c);
+    expect(roomy.stats).toEqual({ forwards: 4, backwards: 3, delegated: 0, evicted: 0 });
+    expect(() => explainSession(model, x, { keptGradientBytes: -1 })).toThrow(/keptGradientBytes/);
   });
 });
 
@@ -107,9 +126,9 @@ describe('explanation session on the micro golden case', () => {
   it('every derivable method equals the registry bit for bit; others are delegated', async () => {
     using s = explainSession(model, x);
     for (const name of derivableMethods()) expect(await s.explain(name, ['top2']), name).toEqual(await registryRun(model, x, name, ['top2']));
-    expect(s.stats).toEqual({ forwards: 2, backwards: 1, delegated: 0 });
+    expect(s.stats).toEqual({ forwards: 2, backwards: 1, delegated: 0, evicted: 0 });
     expect(await s.explain('occlusion', 0)).toEqual(await registryRun(model, x, 'occlusion', 0));
-    expect(s.stats).toEqual({ forwards: 2, backwards: 1, delegated: 1 });
+    expect(s.stats).toEqual({ forwards: 2, backwards: 1, delegated: 1, evicted: 0 });
   });
 
   it('dispose returns every buffer to the pool, after refused requests and with a request in flight', async () => {
@@ -163,6 +182,6 @@ describe('explanation session on a model without class token', () => {
     }
     await expect(s.clsAttention()).rejects.toMatchObject({ code: 'no-class-token' });
     for (const name of ['cdam', 'gradcam', 'saliency']) expect(await s.explain(name, 0), name).toEqual(await registryRun(model, x, name, 0));
-    expect(s.stats).toEqual({ forwards: 2, backwards: 1, delegated: 0 });
+    expect(s.stats).toEqual({ forwards: 2, backwards: 1, delegated: 0, evicted: 0 });
   });
 });

@@ -14,7 +14,22 @@ import { flatGrid, flatMain } from './entry-points.js';
 
 const Params = uniformStruct({ n: 'u32', C: 'u32', H: 'u32', W: 'u32', ph: 'u32', pw: 'u32', gh: 'u32', gw: 'u32' });
 
-const INDEX = flatMain('p.n');
+// One invocation per patch line: the pw pixels of one image row inside one patch column. Both
+// kernels copy a line in a loop, so the index arithmetic (integer division, which lavapipe runs
+// one lane at a time) is paid once per line instead of once per pixel: 6-10x faster on lavapipe
+// (deit_tiny at batch 8: patchify 47.7 -> 4.7 ms, unpatchify 48 -> 5-6 ms).
+const LINE = flatMain('p.n');
+
+/** Decomposes line index i over (b, ch, y < rows, c < cols) into b, ch, y and c. */
+const lineIndex = (rows: string, cols: string) => /* wgsl */ `
+  let cols = ${cols};
+  let rows = ${rows};
+  let c = i % cols;
+  let t = i / cols;
+  let y = t % rows;
+  let bc = t / rows;
+  let ch = bc % p.C;
+  let b = bc / p.C;`;
 
 const patchifyKernel = defineKernel({
   name: 'patchify',
@@ -23,19 +38,15 @@ const patchifyKernel = defineKernel({
     { name: 'IMG', access: 'read' },
     { name: 'OUT', access: 'read_write' },
   ],
-  body: /* wgsl */ `${INDEX}
-  // i indexes OUT[row, col]: row = (b, r, c) patch, col = (ch, y, x) inside the patch.
-  let cols = p.C * p.ph * p.pw;
-  let row = i / cols;
-  let col = i % cols;
-  let ch = col / (p.ph * p.pw);
-  let y = (col / p.pw) % p.ph;
-  let x = col % p.pw;
-  let P = p.gh * p.gw;
-  let b = row / P;
-  let r = (row % P) / p.gw;
-  let c = row % p.gw;
-  OUT[i] = IMG[((b * p.C + ch) * p.H + r * p.ph + y) * p.W + c * p.pw + x];
+  body: /* wgsl */ `${LINE}
+  // Lines of the whole patches only (rows < gh * ph, columns < gw): the convolution reads no others.
+  ${lineIndex('p.gh * p.ph', 'p.gw')}
+  // OUT[row, col]: row = (b, r, c) patch, col = (ch, yy, x) inside the patch.
+  let r = y / p.ph;
+  let yy = y % p.ph;
+  let src = ((b * p.C + ch) * p.H + y) * p.W + c * p.pw;
+  let dst = ((b * p.gh + r) * p.gw + c) * p.C * p.ph * p.pw + (ch * p.ph + yy) * p.pw;
+  for (var x = 0u; x < p.pw; x++) { OUT[dst + x] = IMG[src + x]; }
 }`,
 });
 
@@ -46,18 +57,18 @@ const unpatchifyKernel = defineKernel({
     { name: 'DP', access: 'read' },
     { name: 'DIMG', access: 'read_write' },
   ],
-  body: /* wgsl */ `${INDEX}
-  // i indexes DIMG[b, ch, yy, xx].
-  let xx = i % p.W;
-  let yy = (i / p.W) % p.H;
-  let ch = (i / (p.W * p.H)) % p.C;
-  let b = i / (p.W * p.H * p.C);
-  let r = yy / p.ph;
-  let c = xx / p.pw;
-  if (r >= p.gh || c >= p.gw) { DIMG[i] = 0.0; return; }
-  let row = (b * p.gh + r) * p.gw + c;
-  let col = (ch * p.ph + yy % p.ph) * p.pw + xx % p.pw;
-  DIMG[i] = DP[row * p.C * p.ph * p.pw + col];
+  body: /* wgsl */ `${LINE}
+  // Lines of the whole image (columns c < ceil(W / pw)); pixels outside the whole patches get 0.
+  ${lineIndex('p.H', '((p.W + p.pw - 1u) / p.pw)')}
+  let dst = ((b * p.C + ch) * p.H + y) * p.W + c * p.pw;
+  let len = min(p.pw, p.W - c * p.pw);
+  let r = y / p.ph;
+  if (r >= p.gh || c >= p.gw) {
+    for (var x = 0u; x < len; x++) { DIMG[dst + x] = 0.0; }
+    return;
+  }
+  let src = ((b * p.gh + r) * p.gw + c) * p.C * p.ph * p.pw + (ch * p.ph + y % p.ph) * p.pw;
+  for (var x = 0u; x < len; x++) { DIMG[dst + x] = DP[src + x]; }
 }`,
 });
 
@@ -76,12 +87,12 @@ export function gridOf(g: PatchGeometry): { gh: number; gw: number } {
 
 export function patchify(ctx: GpuContext, img: Tensor, out: Tensor, g: PatchGeometry): void {
   const { gh, gw } = gridOf(g);
-  const n = g.B * gh * gw * g.C * g.ph * g.pw;
-  if (n > 0) ctx.dispatch(patchifyKernel, [img, out], { n, ...g, gh, gw }, flatGrid(n));
+  const n = g.B * g.C * gh * g.ph * gw; // patch lines
+  if (n > 0 && g.pw > 0) ctx.dispatch(patchifyKernel, [img, out], { n, ...g, gh, gw }, flatGrid(n));
 }
 
 export function unpatchify(ctx: GpuContext, dPatches: Tensor, dImg: Tensor, g: PatchGeometry): void {
   const { gh, gw } = gridOf(g);
-  const n = g.B * g.C * g.H * g.W;
+  const n = g.B * g.C * g.H * Math.ceil(g.W / g.pw); // image lines, pw pixels each (the last may be shorter)
   if (n > 0) ctx.dispatch(unpatchifyKernel, [dPatches, dImg], { n, ...g, gh, gw }, flatGrid(n));
 }

@@ -8,22 +8,13 @@
  * Nothing throws on a mismatch: each comparison becomes a row with its error, its tolerance and
  * pass / fail, so one run on a rare GPU slot reports everything at once.
  */
-import { tokenAblation } from '../../src/explain/ablation.js';
-import { clsAttention } from '../../src/explain/attention.js';
-import { abnarRolloutMaps, attentionFlowMaps } from '../../src/explain/attention-flow.js';
-import { cdam, conceptCdam } from '../../src/explain/cdam.js';
-import { gradientRollout } from '../../src/explain/grad-rollout.js';
-import { gradCam } from '../../src/explain/gradcam.js';
-import type { ExplanationMaps } from '../../src/explain/maps.js';
-import { occlusion } from '../../src/explain/occlusion.js';
 import { METHODS } from '../../src/explain/registry.js';
-import { relevance } from '../../src/explain/relevance.js';
-import { attentionRollout } from '../../src/explain/rollout.js';
 import type { GpuContext } from '../../src/gpu/context.js';
 import type { Tensor } from '../../src/gpu/tensor.js';
 import type { VisionTransformer } from '../../src/model/vit.js';
 import { loadModelDir } from '../../src/node/load.js';
 import { maxAbs, maxAbsDiff, spearman } from '../../test/helpers/compare.js';
+import { mapChecks, targetSets } from '../../test/helpers/golden-maps.js';
 import type { GoldenCase } from '../../test/helpers/golden-reader.js';
 import { GOLDEN_TOLERANCE as TOL } from '../../test/helpers/tolerances.js';
 import type { Budget } from './budget.js';
@@ -122,9 +113,6 @@ function worst(a: number, b: number): number {
   return Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b);
 }
 
-const names = (g: GoldenCase) => [...g.expected.tensors.keys()];
-const targetSets = (g: GoldenCase) => names(g).filter((k) => k.startsWith('targets/')).map((k) => k.slice(8));
-
 /** Runs one check, turning a throw into a failed row. */
 async function guarded(rows: Rows, group: ParityRow['group'], name: string, run: () => Promise<void>): Promise<void> {
   try {
@@ -206,80 +194,11 @@ async function backwardChecks(rows: Rows, g: GoldenCase, model: VisionTransforme
   }
 }
 
-/** Patches of the CLS-row reference (B x N rows) at the patch columns. */
-function patchColumns(g: GoldenCase, name: string): Float32Array {
-  const exp = g.f32(name);
-  const [B] = g.shape(name);
-  const N = exp.length / B;
-  const { NP } = g.geometry;
-  return Float32Array.from({ length: B * (N - NP) }, (_, i) => exp[Math.floor(i / (N - NP)) * N + NP + (i % (N - NP))]);
-}
-
-async function mapChecks(rows: Rows, g: GoldenCase, model: VisionTransformer, x: Tensor, perturbationFactor: number): Promise<void> {
-  const sets = targetSets(g);
-  const classes = Object.fromEntries(sets.map((t) => [t, Array.from(g.int(`targets/${t}`))]));
-  const cl = () => sets.map((t) => ({ perImage: classes[t] }));
-  const each = (prefix: string, m: ExplanationMaps) => sets.forEach((t, i) => g.has(`${prefix}/${t}`) && rows.maps(`${prefix}/${t}`, m.maps[i], g.f32(`${prefix}/${t}`)));
-
-  for (const name of names(g).filter((n) => /^rollout\/(mean|min|max)\/[\d.]+$/.test(n))) {
-    const [, fusion, ratio] = name.split('/');
-    await guarded(rows, 'maps', name, async () => rows.maps(name, (await attentionRollout(model, x, { headFusion: fusion as 'mean', discardRatio: Number(ratio) })).maps[0], g.f32(name)));
+/** The case's map comparisons (test/helpers/golden-maps.ts, as golden-explain.test.ts runs them) as rows. */
+async function mapRows(rows: Rows, g: GoldenCase, model: VisionTransformer, x: Tensor, perturbationFactor: number): Promise<void> {
+  for (const check of mapChecks(g, { perturbationBudget: PERTURBATION_BUDGET * perturbationFactor })) {
+    await guarded(rows, 'maps', check.title, () => check.run(model, x, (name, got, expected, opts) => rows.maps(name, got, expected, opts)));
   }
-  for (const variant of ['grad_rollout', 'grad_rollout_hooked'] as const) {
-    for (const ratio of new Set(names(g).filter((n) => n.startsWith(`${variant}/`)).map((n) => n.split('/')[2]))) {
-      await guarded(rows, 'maps', `${variant}/${ratio}`, async () => {
-        const m = await gradientRollout(model, x, cl(), { discardRatio: Number(ratio), pairing: variant === 'grad_rollout' ? 'same-block' : 'hooked' });
-        sets.forEach((t, i) => g.has(`${variant}/${t}/${ratio}`) && rows.maps(`${variant}/${t}/${ratio}`, m.maps[i], g.f32(`${variant}/${t}/${ratio}`)));
-      });
-    }
-  }
-  const has = (prefix: string) => sets.some((t) => g.has(`${prefix}/${t}`));
-  if (has('chefer')) await guarded(rows, 'maps', 'chefer', async () => each('chefer', await relevance(model, x, cl())));
-  if (has('cdam_class')) await guarded(rows, 'maps', 'cdam_class', async () => each('cdam_class', await cdam(model, x, cl())));
-  if (has('gradcam') || has('gradcam_raw')) {
-    await guarded(rows, 'maps', 'gradcam', async () => {
-      const r = await gradCam(model, x, cl());
-      each('gradcam', r);
-      each('gradcam_raw', { ...r, maps: r.raw });
-    });
-  }
-  if (g.has('cdam_concept') && g.has('concept_vector')) {
-    await guarded(rows, 'maps', 'cdam_concept', async () => rows.maps('cdam_concept', (await conceptCdam(model, x, g.f32('concept_vector'))).maps[0], g.f32('cdam_concept')));
-  }
-  for (const [prefix, run] of [
-    ['tam', (patches?: number[]) => tokenAblation(model, x, cl(), { patches })],
-    ['blankout', (patches?: number[]) => occlusion(model, x, cl(), { patches })],
-  ] as const) {
-    if (!has(prefix)) continue;
-    await guarded(rows, 'maps', prefix, async () => {
-      const { B, grid, N } = g.geometry;
-      const P = grid[0] * grid[1];
-      const a = g.config.model_args;
-      const perForward = (a.depth as number) * N * 12 * (a.embed_dim as number) ** 2;
-      const affordable = Math.max(8, Math.floor((PERTURBATION_BUDGET * perturbationFactor) / (perForward * B)));
-      const patches = affordable >= P ? undefined : Array.from({ length: affordable }, (_, i) => Math.floor((i * P) / affordable + P / (2 * affordable)));
-      const m = await run(patches);
-      sets.forEach((t, i) => g.has(`${prefix}/${t}`) && rows.maps(`${prefix}/${t}`, m.maps[i], g.f32(`${prefix}/${t}`), { only: patches }));
-    });
-  }
-  if (g.has('attn') && g.config.model_args.class_token !== false) {
-    await guarded(rows, 'maps', 'attention (CLS row)', async () => {
-      const [, L, H, N] = g.shape('attn');
-      const { NP } = g.geometry;
-      const attn = g.f32('attn');
-      const all = await clsAttention(model, x);
-      g.batchIndices('attn').forEach((b, row) => {
-        for (let l = 0; l < L; l++) {
-          for (let h = 0; h < H; h++) {
-            const at = ((row * L + l) * H + h) * N * N;
-            rows.maps('attention (CLS row, per block and head)', [all.perHead[l][h][b]], attn.subarray(at + NP, at + N), { rel: TOL.exactMapRel });
-          }
-        }
-      });
-    });
-  }
-  if (g.has('abnar_rollout')) await guarded(rows, 'maps', 'abnar_rollout', async () => rows.maps('abnar_rollout', (await abnarRolloutMaps(model, x)).maps[0], patchColumns(g, 'abnar_rollout'), { rel: TOL.exactMapRel }));
-  if (g.has('attention_flow')) await guarded(rows, 'maps', 'attention_flow', async () => rows.maps('attention_flow', (await attentionFlowMaps(model, x)).maps[0], patchColumns(g, 'attention_flow'), { rel: TOL.flowRel }));
 }
 
 /** Every registry method once, on the case's first target set: time, finiteness, refusal without a class token. */
@@ -334,7 +253,7 @@ export async function caseParity(ctx: GpuContext, g: GoldenCase, budget: Budget,
     const images = x;
     await guarded(rows, 'forward', 'forward', () => forwardChecks(rows, g, m, images));
     await guarded(rows, 'backward', 'backward', () => backwardChecks(rows, g, m, images));
-    await guarded(rows, 'maps', 'maps', () => mapChecks(rows, g, m, images, opts.perturbationFactor));
+    await guarded(rows, 'maps', 'maps', () => mapRows(rows, g, m, images, opts.perturbationFactor));
     registry = await registryRuns(rows, g, m, images, budget);
   } catch (e) {
     rows.fail('forward', 'load', `threw: ${(e as Error).message.split('\n')[0]}`);

@@ -34,8 +34,33 @@ export function attentionVectorizable(hd: number): boolean {
 }
 
 /** Binding of a [rows, width] operand read or written four head components at a time. */
-export function rowBinding(name: string, access: Binding['access'], vec: boolean): Binding {
+function rowBinding(name: string, access: Binding['access'], vec: boolean): Binding {
   return { name, access, type: vec ? 'array<vec4f>' : 'array<f32>' };
+}
+
+export type AttentionPart = 'forward' | 'grad_q' | 'grad_kv';
+
+/**
+ * The bindings of each part, the same in both families: the order attention.ts dispatches its
+ * tensors in (forward: qkv, O, P; grad_q: qkv, P, dO, O, dqkv, dP, dS; grad_kv: qkv, P, dO, dS, dqkv).
+ */
+export function attentionBindings(part: AttentionPart, vec: boolean): Binding[] {
+  switch (part) {
+    case 'forward':
+      return [rowBinding('QKV', 'read', vec), rowBinding('O', 'read_write', vec), { name: 'P', access: 'read_write' }];
+    case 'grad_q':
+      return [
+        rowBinding('QKV', 'read', vec),
+        { name: 'P', access: 'read' },
+        rowBinding('DO', 'read', vec),
+        rowBinding('O', 'read', vec),
+        rowBinding('DQKV', 'read_write', vec),
+        { name: 'DP', access: 'read_write' },
+        { name: 'DS', access: 'read_write' },
+      ];
+    case 'grad_kv':
+      return [rowBinding('QKV', 'read', vec), { name: 'P', access: 'read' }, rowBinding('DO', 'read', vec), { name: 'DS', access: 'read' }, rowBinding('DQKV', 'read_write', vec)];
+  }
 }
 
 /**

@@ -22,9 +22,7 @@
  * lane loading one query's P and dS entries and shuffling them to the others.
  */
 import { defineKernel, type Kernel } from '../gpu/kernel.js';
-import { AttentionParams, rowAccess, rowBinding } from './attention-common.js';
-
-export type SimdAttentionPart = 'forward' | 'grad_q' | 'grad_kv';
+import { AttentionParams, attentionBindings, rowAccess, type AttentionPart } from './attention-common.js';
 
 const cache = new Map<string, Kernel>();
 
@@ -37,7 +35,7 @@ export function simdSlices(hd: number, lanes: number): number {
  * The kernel of `part` for a subgroup size, a number of slices per lane (the head size,
  * rounded up to 4*lanes: deit/vit tiny to base all have hd 64, one pipeline) and vec4 access.
  */
-export function simdAttentionKernel(part: SimdAttentionPart, lanes: number, slices: number, vec: boolean): Kernel {
+export function simdAttentionKernel(part: AttentionPart, lanes: number, slices: number, vec: boolean): Kernel {
   const key = `${part}-L${lanes}-s${slices}${vec ? '-v4' : ''}${part === 'grad_kv' ? `-r${simdKeyRows(lanes)}` : `-k${KEYS_PER_LANE}`}`;
   let k = cache.get(key);
   if (!k) {
@@ -74,6 +72,43 @@ function sliceDecls(L: number, S: number): string[] {
   ];
 }
 
+/**
+ * The first product of a block, shared by the forward (S = Q K^T) and grad_q (dP = dO V^T):
+ * key t of this lane is kj{t} = j0 + t * L + lane; s{r}_{t} = the dot product of query row r (read
+ * by lane r with `rowLoad(e)` and broadcast four components at a time) and the key's row of the
+ * head at `keyOff` in qkv. Keys past N read row N-1; the caller masks them with kj{t} < N.
+ */
+function rowDotKeys(K: number, L: number, o: { keyOff: string; rowLoad: (e: string) => string }): string[] {
+  return [
+    ...each(K, (t) => `    let kj${t} = j0 + ${t * L}u + lane;\n    let kb${t} = (tok0 + min(kj${t}, p.N - 1u)) * row3 + ${o.keyOff};`),
+    ...grid2(L, K, (r, t) => `    var s${r}_${t} = 0.0;`),
+    `    for (var e = 0u; e < p.hd; e += 4u) {
+      let at = ${o.rowLoad('e')};`,
+    ...each(K, (t) => `      let kt${t} = ld_QKV(kb${t}, e);`),
+    ...each(L, (r) => `      let a${r} = subgroupBroadcast(at, ${r}u);\n${each(K, (t) => `      s${r}_${t} += dot(a${r}, kt${t});`).join('\n')}`),
+    '    }',
+  ];
+}
+
+/**
+ * The second product of a block, shared by the forward (O += P V) and grad_q (dQ += dS K): for
+ * each of the block's K x L keys, load its row of the head (`rowOff` into qkv) and add
+ * weight(r, t) * row to accumulator `acc` of every query row r. The weight sits in the key's
+ * lane, so it reaches the other lanes by subgroupShuffle, one key at a time.
+ */
+function weightedKeyRows(K: number, L: number, S: number, o: { rowOff: string; row: string; weight: (r: number, t: number) => string; acc: string }): string[] {
+  return each(K, (t) => [
+    `    let jt${t} = j0 + ${t * L}u;`,
+    `    let jn${t} = select(0u, min(${L}u, p.N - jt${t}), jt${t} < p.N);`,
+    `    for (var jj = 0u; jj < jn${t}; jj++) {`,
+    `      let rb = (tok0 + jt${t} + jj) * row3 + ${o.rowOff};`,
+    ...each(S, (c) => `      let ${o.row}${c} = ld_QKV(rb, el${c});`),
+    ...each(L, (r) => `      let w${r} = vec4f(subgroupShuffle(${o.weight(r, t)}, jj));`),
+    ...grid2(L, S, (r, c) => `      ${o.acc}${r}_${c} = fma(w${r}, ${o.row}${c}, ${o.acc}${r}_${c});`),
+    '    }',
+  ].join('\n'));
+}
+
 const HEADER = (L: number) => `@compute @workgroup_size(${L})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) lane: u32) {
   let h = wid.y;
@@ -101,14 +136,7 @@ function forward(L: number, S: number, vec: boolean, key: string): Kernel {
     ...each(L, (r) => `  var m${r} = ${NEG};\n  var l${r} = 0.0;`),
     ...grid2(L, S, (r, c) => `  var o${r}_${c} = vec4f(0.0);`),
     `  for (var j0 = 0u; j0 < p.N; j0 += ${K * L}u) {`,
-    // Key t of this lane: j0 + t * L + lane.
-    ...each(K, (t) => `    let kj${t} = j0 + ${t * L}u + lane;\n    let kBase${t} = (tok0 + min(kj${t}, p.N - 1u)) * row3 + kOff;`),
-    ...rk((r, t) => `    var s${r}_${t} = 0.0;`),
-    `    for (var e = 0u; e < p.hd; e += 4u) {
-      let qt = ld_QKV(qBase, e);`,
-    ...each(K, (t) => `      let kt${t} = ld_QKV(kBase${t}, e);`),
-    ...each(L, (r) => `      let q${r} = subgroupBroadcast(qt, ${r}u);\n${each(K, (t) => `      s${r}_${t} += dot(q${r}, kt${t});`).join('\n')}`),
-    '    }',
+    ...rowDotKeys(K, L, { keyOff: 'kOff', rowLoad: (e) => `ld_QKV(qBase, ${e})` }),
     ...rk((r, t) => `    let x${r}_${t} = select(${NEG}, s${r}_${t} * p.scale, kj${t} < p.N);`),
     ...each(L, (r) => [
       ...each(K, (t) => `    if (probs && kj${t} < p.N && i0 + ${r}u < p.N) { P[pb + ${r}u * p.N + kj${t}] = x${r}_${t}; }`),
@@ -120,16 +148,7 @@ function forward(L: number, S: number, vec: boolean, key: string): Kernel {
       ...each(S, (c) => `    o${r}_${c} *= cr${r};`),
     ].join('\n')),
     // The value rows of the block, key by key: its probabilities come from the key's lane.
-    ...each(K, (t) => [
-      `    let jt${t} = j0 + ${t * L}u;`,
-      `    let jn${t} = select(0u, min(${L}u, p.N - jt${t}), jt${t} < p.N);`,
-      `    for (var jj = 0u; jj < jn${t}; jj++) {`,
-      `      let vb = (tok0 + jt${t} + jj) * row3 + vOff;`,
-      ...each(S, (c) => `      let v${c} = ld_QKV(vb, el${c});`),
-      ...each(L, (r) => `      let pj${r} = vec4f(subgroupShuffle(pr${r}_${t}, jj));`),
-      ...grid2(L, S, (r, c) => `      o${r}_${c} = fma(pj${r}, v${c}, o${r}_${c});`),
-      '    }',
-    ].join('\n')),
+    ...weightedKeyRows(K, L, S, { rowOff: 'vOff', row: 'v', weight: (r, t) => `pr${r}_${t}`, acc: 'o' }),
     '  }',
     ...each(L, (r) => [
       `  if (i0 + ${r}u >= p.N) { return; }`,
@@ -149,7 +168,7 @@ function forward(L: number, S: number, vec: boolean, key: string): Kernel {
     name: 'attention_simd',
     key,
     enables: ['subgroups'],
-    bindings: [rowBinding('QKV', 'read', vec), rowBinding('O', 'read_write', vec), { name: 'P', access: 'read_write' }],
+    bindings: attentionBindings('forward', vec),
     params: AttentionParams,
     body: body.join('\n'),
   });
@@ -184,13 +203,7 @@ function gradQ(L: number, S: number, vec: boolean, key: string): Kernel {
     ...sliceDecls(L, S),
     ...grid2(L, S, (r, c) => `  var g${r}_${c} = vec4f(0.0);`),
     `  for (var j0 = 0u; j0 < p.N; j0 += ${K * L}u) {`,
-    ...each(K, (t) => `    let kj${t} = j0 + ${t * L}u + lane;\n    let vBase${t} = (tok0 + min(kj${t}, p.N - 1u)) * row3 + vOff;`),
-    ...rk((r, t) => `    var s${r}_${t} = 0.0;`),
-    `    for (var e = 0u; e < p.hd; e += 4u) {
-      let xt = ld_DO(xBase, e);`,
-    ...each(K, (t) => `      let vt${t} = ld_QKV(vBase${t}, e);`),
-    ...each(L, (r) => `      let x${r} = subgroupBroadcast(xt, ${r}u);\n${each(K, (t) => `      s${r}_${t} += dot(x${r}, vt${t});`).join('\n')}`),
-    '    }',
+    ...rowDotKeys(K, L, { keyOff: 'vOff', rowLoad: (e) => `ld_DO(xBase, ${e})` }),
     ...rk((r, t) => `    var ds${r}_${t} = 0.0;
     if (kj${t} < p.N && i0 + ${r}u < p.N) {
       let ix = ${r}u * p.N + kj${t};
@@ -198,16 +211,7 @@ function gradQ(L: number, S: number, vec: boolean, key: string): Kernel {
       DS[gb + ix] = ds${r}_${t};
       if (writeDP) { DP[gb + ix] = s${r}_${t}; }
     }`),
-    ...each(K, (t) => [
-      `    let jt${t} = j0 + ${t * L}u;`,
-      `    let jn${t} = select(0u, min(${L}u, p.N - jt${t}), jt${t} < p.N);`,
-      `    for (var jj = 0u; jj < jn${t}; jj++) {`,
-      `      let kb = (tok0 + jt${t} + jj) * row3 + kOff;`,
-      ...each(S, (c) => `      let k${c} = ld_QKV(kb, el${c});`),
-      ...each(L, (r) => `      let sj${r} = vec4f(subgroupShuffle(ds${r}_${t}, jj));`),
-      ...grid2(L, S, (r, c) => `      g${r}_${c} = fma(sj${r}, k${c}, g${r}_${c});`),
-      '    }',
-    ].join('\n')),
+    ...weightedKeyRows(K, L, S, { rowOff: 'kOff', row: 'k', weight: (r, t) => `ds${r}_${t}`, acc: 'g' }),
     '  }',
     '  let acc = (p.flags & 2u) != 0u;',
     ...each(L, (r) => [
@@ -224,15 +228,7 @@ function gradQ(L: number, S: number, vec: boolean, key: string): Kernel {
     name: 'attention_grad_q_simd',
     key,
     enables: ['subgroups'],
-    bindings: [
-      rowBinding('QKV', 'read', vec),
-      { name: 'P', access: 'read' },
-      rowBinding('DO', 'read', vec),
-      rowBinding('O', 'read', vec),
-      rowBinding('DQKV', 'read_write', vec),
-      { name: 'DP', access: 'read_write' },
-      { name: 'DS', access: 'read_write' },
-    ],
+    bindings: attentionBindings('grad_q', vec),
     params: AttentionParams,
     body: body.join('\n'),
   });
@@ -287,19 +283,13 @@ function gradKV(L: number, S: number, vec: boolean, key: string): Kernel {
     name: 'attention_grad_kv_simd',
     key,
     enables: ['subgroups'],
-    bindings: [
-      rowBinding('QKV', 'read', vec),
-      { name: 'P', access: 'read' },
-      rowBinding('DO', 'read', vec),
-      { name: 'DS', access: 'read' },
-      rowBinding('DQKV', 'read_write', vec),
-    ],
+    bindings: attentionBindings('grad_kv', vec),
     params: AttentionParams,
     body: body.join('\n'),
   });
 }
 
-const GENERATORS: Record<SimdAttentionPart, (L: number, S: number, vec: boolean, key: string) => Kernel> = {
+const GENERATORS: Record<AttentionPart, (L: number, S: number, vec: boolean, key: string) => Kernel> = {
   forward,
   grad_q: gradQ,
   grad_kv: gradKV,

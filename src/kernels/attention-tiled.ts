@@ -9,8 +9,7 @@ XX. The rows of the other side are
  * on lavapipe, where the tests run it.
  */
 import { defineKernel, type Kernel } from '../gpu/kernel.js';
-import { AttentionParams, rowAccess, rowBinding } from './attention-common.js';
-import type { SimdAttentionPart } from './attention-simd.js';
+import { AttentionParams, attentionBindings, rowAccess, type AttentionPart } from './attention-common.js';
 
 export const TILED_ROWS = 64;
 
@@ -21,7 +20,7 @@ export function tiledHeadCapacity(hd: number): number {
   return 64 * Math.ceil(hd / 64);
 }
 
-export function tiledAttentionKernel(part: SimdAttentionPart, hdMax: number, vec: boolean): Kernel {
+export function tiledAttentionKernel(part: AttentionPart, hdMax: number, vec: boolean): Kernel {
   const key = `${part}-hd${hdMax}${vec ? '-v4' : ''}`;
   let k = cache.get(key);
   if (!k) {
@@ -41,7 +40,7 @@ function forward(C: number, vec: boolean, key: string): Kernel {
   return defineKernel({
     name: 'attention_tiled',
     key,
-    bindings: [rowBinding('QKV', 'read', vec), rowBinding('O', 'read_write', vec), { name: 'P', access: 'read_write' }],
+    bindings: attentionBindings('forward', vec),
     params: AttentionParams,
     body: /* wgsl */ `
 ${rowAccess('QKV', vec)}
@@ -90,15 +89,7 @@ function gradQ(C: number, vec: boolean, key: string): Kernel {
   return defineKernel({
     name: 'attention_grad_q_tiled',
     key,
-    bindings: [
-      rowBinding('QKV', 'read', vec),
-      { name: 'P', access: 'read' },
-      rowBinding('DO', 'read', vec),
-      rowBinding('O', 'read', vec),
-      rowBinding('DQKV', 'read_write', vec),
-      { name: 'DP', access: 'read_write' },
-      { name: 'DS', access: 'read_write' },
-    ],
+    bindings: attentionBindings('grad_q', vec),
     params: AttentionParams,
     body: /* wgsl */ `
 ${rowAccess('QKV', vec)}
@@ -148,13 +139,7 @@ function gradKV(C: number, vec: boolean, key: string): Kernel {
   return defineKernel({
     name: 'attention_grad_kv_tiled',
     key,
-    bindings: [
-      rowBinding('QKV', 'read', vec),
-      { name: 'P', access: 'read' },
-      rowBinding('DO', 'read', vec),
-      { name: 'DS', access: 'read' },
-      rowBinding('DQKV', 'read_write', vec),
-    ],
+    bindings: attentionBindings('grad_kv', vec),
     params: AttentionParams,
     body: /* wgsl */ `
 ${rowAccess('QKV', vec)}
@@ -192,7 +177,7 @@ ${HEADER}
   });
 }
 
-const GENERATORS: Record<SimdAttentionPart, (C: number, vec: boolean, key: string) => Kernel> = {
+const GENERATORS: Record<AttentionPart, (C: number, vec: boolean, key: string) => Kernel> = {
   forward,
   grad_q: gradQ,
   grad_kv: gradKV,

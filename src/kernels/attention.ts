@@ -13,8 +13,8 @@
 import type { GpuContext } from '../gpu/context.js';
 import type { Kernel } from '../gpu/kernel.js';
 import type { Tensor } from '../gpu/tensor.js';
-import { ATTENTION_FLAGS, attentionVectorizable } from './attention-common.js';
-import { simdAttentionKernel, simdKeyRows, simdSlices, type SimdAttentionPart } from './attention-simd.js';
+import { ATTENTION_FLAGS, attentionVectorizable, type AttentionPart } from './attention-common.js';
+import { simdAttentionKernel, simdKeyRows, simdSlices } from './attention-simd.js';
 import { TILED_ROWS, tiledAttentionKernel, tiledHeadCapacity } from './attention-tiled.js';
 
 export interface FusedAttentionShape {
@@ -28,7 +28,7 @@ export interface FusedAttentionShape {
   D: number;
 }
 
-function kernelFor(ctx: GpuContext, part: SimdAttentionPart, hd: number): { kernel: Kernel; rowsPerGroup: number } {
+function kernelFor(ctx: GpuContext, part: AttentionPart, hd: number): { kernel: Kernel; rowsPerGroup: number } {
   const vec = attentionVectorizable(hd);
   if (ctx.kernelFamily === 'simd') {
     const lanes = ctx.info.subgroupMaxSize || 8;

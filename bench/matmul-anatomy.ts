@@ -24,8 +24,8 @@ const rounds = args.num('rounds', 5);
 const [TM, TN] = args.nums('tile', [32, 2]);
 
 // The nk4 kernel's k-loop loads (matmul-simd.ts with vecA): `let at{q} = A[ar{q} + k4];`, `let b{j} = B[bc{j} + k4];`.
-const noA = (code: string) => code.replace(/let at(\d+) = A\[ar\d+ \+ k4\];/g, 'let at$1 = vec4f(f32(k4 + $1u));');
-const noB = (code: string) => code.replace(/let b(\d+) = B\[bc\d+ \+ k4\];/g, 'let b$1 = vec4f(f32(k4 + $1u));');
+const noA = (code: string) => code.replace(/let at(\d+) = A\[ar\d+ \+ k4\];/g, 'let at$1 = vec4f(f32(k4 + lane + $1u));');
+const noB = (code: string) => code.replace(/let b(\d+) = B\[bc\d+ \+ k4\];/g, 'let b$1 = vec4f(f32(k4 + lane + $1u));');
 const VARIANTS: [string, KernelRewrite | undefined][] = [
   ['as shipped', undefined],
   ['no A loads', { tag: 'noA', code: noA }],

@@ -83,3 +83,33 @@ export class Progress {
     this.width = 0;
   }
 }
+
+/** What pipelineNotes reads of a GPU context. */
+export interface PipelineSource {
+  readonly pipelineCount: number;
+  readonly info: { readonly isSoftware: boolean };
+}
+
+/**
+ * A progress line's detail: the step's time and, when the step was slow and created GPU
+ * pipelines, how many. On a CPU adapter compiling them is nearly all of a first run's time
+ * (lavapipe builds each one at its first dispatch, seconds apiece; Mesa's disk cache serves later
+ * runs in milliseconds), so a slow first step says why instead of looking like the method's cost.
+ */
+export function pipelineNotes(ctx: PipelineSource): { detail: (ms: number) => string } {
+  let seen = ctx.pipelineCount;
+  let explained = false;
+  return {
+    detail(ms) {
+      const fresh = ctx.pipelineCount - seen;
+      seen = ctx.pipelineCount;
+      if (!fresh || ms < SLOW_STEP_MS) return `${ms.toFixed(0)} ms`;
+      const note = ctx.info.isSoftware && !explained ? ', compiled on first use: later runs take them from the disk cache' : '';
+      explained ||= note !== '';
+      return `${ms.toFixed(0)} ms (${fresh} new GPU pipeline${fresh === 1 ? '' : 's'}${note})`;
+    },
+  };
+}
+
+/** A step this slow that created pipelines was most likely compiling them (warm steps take < 0.5 s). */
+const SLOW_STEP_MS = 1000;

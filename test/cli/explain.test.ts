@@ -30,6 +30,7 @@ describe('vitlens explain on the bundled model', () => {
 
   it('exits 0 and reports progress per method on stderr', () => {
     expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^forward {2}\d+ ms/m);
     for (const m of METHODS) expect(r.stderr).toContain(`${m.name} (`);
   });
 

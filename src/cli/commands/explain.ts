@@ -21,7 +21,7 @@ import { checkOutDir, nonEmptyList, openImages, openModel, parseClassArgs, parse
 import { CliError } from '../errors.js';
 import { InputError } from '../../errors.js';
 import { briefList } from '../../list-text.js';
-import { Progress } from '../progress.js';
+import { pipelineNotes, Progress } from '../progress.js';
 import { didYouMean } from '../suggest.js';
 
 /** Largest --size: a picture's longer side (a 4096 x 4096 RGBA picture is 64 MiB). */
@@ -114,6 +114,7 @@ export async function explain(argv: string[]): Promise<void> {
       return [r, ms];
     };
     const time = async <T>(label: string, fn: () => Promise<T>): Promise<T> => (await timed(label, fn))[0];
+    const compiles = pipelineNotes(ctx);
     try {
       const concept = conceptImages.length ? await time('concept vector', () => withBatch(model, conceptImages.map((c) => c.image), (x) => conceptVector(model, x))) : undefined;
       mkdirSync(outDir, { recursive: true });
@@ -129,7 +130,12 @@ export async function explain(argv: string[]): Promise<void> {
           // One forward (and one backward for the classes) serves every derivable method, and its
           // logits give the top-k table and rank 'top' classes: no forward of their own.
           using session = explainSession(model, x);
-          const logits = hasLogits ? await time('forward', () => session.logits()) : undefined;
+          let logits: Float32Array | undefined;
+          if (hasLogits) {
+            const [l, ms] = await timed('forward', () => session.logits());
+            progress.step(`${tag}forward`, compiles.detail(ms));
+            logits = l;
+          }
           const preds = logits ? predictionsFrom(logits, model, topK) : chunk.map(() => []);
           const ids = hasLogits ? await resolveClasses(model, x, classSpecs, () => session.logits()) : [];
           const targets = ids.map((row) => ({ perImage: row }));
@@ -137,7 +143,7 @@ export async function explain(argv: string[]): Promise<void> {
           for (const [i, m] of methods.entries()) {
             const label = `${tag}${m.name} (${i + 1}/${methods.length})`;
             const [maps, ms] = await timed(m.title, () => session.explain(m.name, targets, { onProgress: (d, n) => progress.update(label, d, n) }));
-            progress.step(label, `${ms.toFixed(0)} ms`);
+            progress.step(label, compiles.detail(ms));
             runs.push({ method: m, maps });
           }
           if (concept) {

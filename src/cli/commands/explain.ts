@@ -114,7 +114,7 @@ export async function explain(argv: string[]): Promise<void> {
       return [r, ms];
     };
     const time = async <T>(label: string, fn: () => Promise<T>): Promise<T> => (await timed(label, fn))[0];
-    const compiles = pipelineNotes(ctx);
+    const { detail } = pipelineNotes(ctx);
     try {
       const concept = conceptImages.length ? await time('concept vector', () => withBatch(model, conceptImages.map((c) => c.image), (x) => conceptVector(model, x))) : undefined;
       mkdirSync(outDir, { recursive: true });
@@ -133,7 +133,7 @@ export async function explain(argv: string[]): Promise<void> {
           let logits: Float32Array | undefined;
           if (hasLogits) {
             const [l, ms] = await timed('forward', () => session.logits());
-            progress.step(`${tag}forward`, compiles.detail(ms));
+            progress.step(`${tag}forward`, detail(ms));
             logits = l;
           }
           const preds = logits ? predictionsFrom(logits, model, topK) : chunk.map(() => []);
@@ -143,7 +143,7 @@ export async function explain(argv: string[]): Promise<void> {
           for (const [i, m] of methods.entries()) {
             const label = `${tag}${m.name} (${i + 1}/${methods.length})`;
             const [maps, ms] = await timed(m.title, () => session.explain(m.name, targets, { onProgress: (d, n) => progress.update(label, d, n) }));
-            progress.step(label, compiles.detail(ms));
+            progress.step(label, detail(ms));
             runs.push({ method: m, maps });
           }
           if (concept) {

@@ -135,7 +135,8 @@ export class ExplainOutput {
           ...(status.rawRange && { rawRange: status.rawRange }),
           ...(status.nonFinite > 0 && { nonFinite: status.nonFinite }),
         };
-        const title = `${method.title}${classId !== undefined ? `, class ${classId}${classNames(model.config)?.[classId] ? ` (${classNames(model.config)![classId]})` : ''}` : ''}`;
+        const label = classId !== undefined ? classNames(model.config)?.[classId] : undefined;
+        const title = `${method.title}${classId !== undefined ? `, class ${classId}${label ? ` (${label})` : ''}` : ''}`;
         const file = save(name, picture.image, pictureText(title, entry, picture));
         maps.push({ file: join(dir, name), ...entry });
         const p: ReportPanel = { method: method.name, title: method.title, description: method.description, picture, signed: m.signed, file };
